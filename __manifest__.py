@@ -1,0 +1,34 @@
+# Part of iap_credits. See LICENSE file for full copyright and licensing details.
+{
+    "name": "IAP Credits (local)",
+    "version": "19.0.1.0.0",
+    "category": "Hidden/Tools",
+    "summary": "Prepaid In-App Purchase credits kept in your own database: "
+    "ledger, packs, gateways and low-credit alerts",
+    "author": "iap_credits contributors",
+    "website": "https://github.com/iap-credits/iap_credits",
+    "license": "LGPL-3",
+    "depends": [
+        "iap",
+        "iap_mail",
+        "sms",
+        "phone_validation",
+        "payment",
+        "contacts",
+    ],
+    "external_dependencies": {"python": ["phonenumbers"]},
+    "data": [
+        "security/iap_credits_security.xml",
+        "security/ir.model.access.csv",
+        "data/decimal_precision_data.xml",
+        "data/ir_cron_data.xml",
+        "views/iap_account_views.xml",
+        "views/iap_credit_transaction_views.xml",
+        "wizard/iap_credit_adjustment_views.xml",
+        "views/menus.xml",
+    ],
+    "demo": [
+        "demo/iap_credits_demo.xml",
+    ],
+    "pre_init_hook": "_pre_init_iap_credits",
+}

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# `make run`: set up, create (once) the demo database with this addon and its demo data,
+# then serve it on http://localhost:8069 (login admin / admin).
+set -euo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+bash "$ROOT/dev/setup.sh"
+source "$ROOT/.state/env.sh"
+DB=${IAP_DEMO_DB:-iap_credits_demo}
+ODOO=(python "$ODOO_SRC/odoo-bin" -c "$ODOO_RC")
+if ! psql -d postgres -tAc "select 1 from pg_database where datname='$DB'" | grep -q 1; then
+  echo "[run] creating demo database $DB (a few minutes the first time)" >&2
+  "${ODOO[@]}" -d "$DB" -i iap_credits --with-demo --stop-after-init --log-level=warn
+else
+  "${ODOO[@]}" -d "$DB" -u iap_credits --stop-after-init --log-level=warn
+fi
+echo "[run] serving $DB on http://localhost:${HTTP_PORT:-8069}  (login: admin / admin)" >&2
+exec "${ODOO[@]}" -d "$DB" --db-filter="^$DB\$" --http-interface=0.0.0.0 "$@"

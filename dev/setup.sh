@@ -1,0 +1,120 @@
+#!/usr/bin/env bash
+# Prepare everything `make run`, `make test` and `make bench` need, idempotently:
+#   * system packages (only when running as root and only those missing),
+#   * Odoo 19.0 source in $ODOO_SRC,
+#   * a virtualenv with Odoo's and this addon's requirements (shared across clones,
+#     keyed by the hash of the requirement files, so repeated runs stay quick),
+#   * a PostgreSQL server and a non-superuser role for Odoo,
+#   * the addons folder linking this checkout as `iap_credits`, and odoo.conf.
+# It prints nothing but progress on stderr, and writes the shell variables the other
+# scripts need to $STATE/env.sh.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+STATE=${IAP_STATE:-$ROOT/.state}
+ODOO_SRC=${ODOO_SRC:-$HOME/src/odoo}
+CACHE=${IAP_CACHE:-$HOME/.cache/iap_credits}
+PYTHON=${PYTHON:-python3.11}
+mkdir -p "$STATE" "$CACHE"
+say() { printf '[setup] %s\n' "$*" >&2; }
+
+# --- system packages -------------------------------------------------------------
+APT_PACKAGES=(
+  libpq-dev libldap2-dev libsasl2-dev       # psycopg2 / python-ldap builds
+  chromium                                  # Odoo tours (headless browser)
+  tesseract-ocr tesseract-ocr-eng tesseract-ocr-fra tesseract-ocr-deu
+  tesseract-ocr-chi-sim poppler-utils       # document digitization
+)
+missing=()
+for p in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    say "installing system packages: ${missing[*]}"
+    apt-get update -qq >&2
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >&2
+  else
+    say "WARNING: missing system packages (install them as root): ${missing[*]}"
+  fi
+fi
+
+# --- Odoo source ---------------------------------------------------------------------
+if [ ! -f "$ODOO_SRC/odoo/release.py" ]; then
+  say "no Odoo source in $ODOO_SRC; trying to download Odoo 19.0 Community"
+  mkdir -p "$(dirname "$ODOO_SRC")"
+  if ! git clone -q --depth 1 --branch 19.0 https://github.com/odoo/odoo.git "$ODOO_SRC" >&2; then
+    cat >&2 <<MSG
+[setup] ERROR: Odoo 19.0 Community source not found and could not be downloaded.
+[setup] Put an Odoo 19.0 Community tree (the folder holding odoo-bin) at
+[setup]   $ODOO_SRC
+[setup] or point ODOO_SRC at one:  make test ODOO_SRC=/path/to/odoo
+MSG
+    exit 2
+  fi
+fi
+grep -q "version_info = (19, 0" "$ODOO_SRC/odoo/release.py" || {
+  say "ERROR: $ODOO_SRC is not Odoo 19.0 (see odoo/release.py)"; exit 2; }
+
+# --- virtualenv ------------------------------------------------------------------
+# Odoo's requirements, less python-ldap (only auth_ldap uses it), with lxml_html_clean
+# held below 0.4.3 so lxml stays at Odoo's pin.
+REQ_ODOO="$STATE/requirements-odoo.txt"
+grep -viE '^\s*python-ldap' "$ODOO_SRC/requirements.txt" > "$REQ_ODOO"
+echo 'lxml_html_clean<0.4.3' >> "$REQ_ODOO"
+HASH=$(cat "$REQ_ODOO" "$ROOT/requirements.txt" "$ROOT/dev/requirements-dev.txt" | sha256sum | cut -c1-16)
+VENV="$CACHE/venv-$HASH"
+if [ ! -f "$VENV/.complete" ]; then
+  say "creating virtualenv $VENV (first run only: a few minutes)"
+  rm -rf "$VENV"
+  "$PYTHON" -m venv "$VENV"
+  "$VENV/bin/pip" install -q --upgrade 'pip<25' 'setuptools<70' wheel >&2
+  "$VENV/bin/pip" install -q -r "$REQ_ODOO" -r "$ROOT/requirements.txt" -r "$ROOT/dev/requirements-dev.txt" >&2
+  touch "$VENV/.complete"
+fi
+
+# --- PostgreSQL --------------------------------------------------------------------
+export PGHOST=${PGHOST:-127.0.0.1} PGPORT=${PGPORT:-5432}
+DB_USER=${IAP_DB_USER:-iap_credits}
+if ! pg_isready -q -h "$PGHOST" -p "$PGPORT"; then
+  # No server reachable: run a private cluster in the state folder.
+  PGBIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
+  [ -n "$PGBIN" ] || { say "ERROR: no PostgreSQL reachable on $PGHOST:$PGPORT and no server binaries installed (apt-get install postgresql)"; exit 2; }
+  PGDATA="$STATE/pgdata"; PGHOST="$STATE/pgsock"; PGPORT=${IAP_PG_PORT:-54329}
+  AS=(); [ "$(id -u)" = 0 ] && AS=(runuser -u postgres --)
+  mkdir -p "$PGHOST"; [ "$(id -u)" = 0 ] && chown postgres "$STATE" "$PGHOST"
+  if [ ! -f "$PGDATA/PG_VERSION" ]; then
+    say "initialising a private PostgreSQL cluster in $PGDATA"
+    "${AS[@]}" "$PGBIN/initdb" -q -A trust -U postgres -D "$PGDATA" >&2
+  fi
+  say "starting the private PostgreSQL cluster (port $PGPORT)"
+  "${AS[@]}" "$PGBIN/pg_ctl" -s -w -D "$PGDATA" -l "$STATE/postgresql.log" \
+    -o "-k $PGHOST -p $PGPORT -c listen_addresses=''" start >&2
+fi
+if ! psql -U "$DB_USER" -d postgres -tAc 'select 1' >/dev/null 2>&1; then
+  say "creating database role $DB_USER"
+  psql -q -U "${PGUSER_ADMIN:-postgres}" -d postgres -c "CREATE ROLE \"$DB_USER\" LOGIN CREATEDB" >&2
+fi
+
+# --- addons folder and configuration -------------------------------------------------
+mkdir -p "$STATE/addons" "$STATE/data"
+ln -sfn "$ROOT" "$STATE/addons/iap_credits"
+cat > "$STATE/odoo.conf" <<CONF
+[options]
+addons_path = $ODOO_SRC/odoo/addons,$STATE/addons
+data_dir = $STATE/data
+db_host = $PGHOST
+db_port = $PGPORT
+db_user = $DB_USER
+admin_passwd = admin
+http_interface = 127.0.0.1
+http_port = ${HTTP_PORT:-8069}
+CONF
+
+cat > "$STATE/env.sh" <<ENV
+export ODOO_SRC="$ODOO_SRC" VENV="$VENV" STATE="$STATE" ROOT="$ROOT"
+export PGHOST="$PGHOST" PGPORT="$PGPORT" PGUSER="$DB_USER"
+export ODOO_RC="$STATE/odoo.conf" PATH="$VENV/bin:\$PATH"
+export PYTHONPATH="$ODOO_SRC\${PYTHONPATH:+:\$PYTHONPATH}"
+ENV
+say "ready: Odoo $ODOO_SRC, venv $VENV, PostgreSQL $PGHOST:$PGPORT as $DB_USER"

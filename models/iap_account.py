@@ -1,0 +1,433 @@
+# Part of iap_credits. See LICENSE file for full copyright and licensing details.
+
+import logging
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import timedelta
+
+from odoo import api, fields, models
+from odoo.exceptions import AccessError, UserError
+from odoo.tools import float_compare, float_is_zero
+
+from odoo.addons.iap.tools.iap_tools import InsufficientCreditError
+
+_logger = logging.getLogger(__name__)
+
+DEFAULT_MODE_PARAM = "iap_credits.default_credit_mode"
+HOLD_MINUTES_PARAM = "iap_credits.hold_expiry_minutes"
+DEFAULT_HOLD_MINUTES = 60
+MANAGER_GROUP = "iap_credits.group_iap_credits_manager"
+# Fields only the ledger (`iap.credit.transaction._post`) may change.
+LEDGER_FIELDS = {"credit_balance", "credit_reserved", "credit_available"}
+
+
+@dataclass
+class CreditCharge:
+    """What `_credits_charge` yields: the hold, and how much of it to capture.
+
+    The block may lower ``credits`` (work partly done) before it ends; only that much is
+    captured and the rest released — the contract of the stock ``iap_charge``.
+    """
+
+    hold: models.BaseModel
+    credits: float
+
+
+class IapAccount(models.Model):
+    _name = "iap.account"
+    _inherit = ["iap.account", "mail.thread"]
+
+    credit_mode = fields.Selection(
+        [("local", "Local credits"), ("odoo", "Odoo IAP")],
+        required=True,
+        default=lambda self: self._default_credit_mode(),
+        tracking=True,
+        help="Local credits: bought, kept and spent in this database. "
+        "Odoo IAP: the stock behaviour, credits kept on Odoo's IAP server.",
+    )
+    credit_balance = fields.Float(
+        string="Local Balance",
+        digits="IAP Credits",
+        readonly=True,
+        default=0.0,
+        help="Settled credits: the sum of every ledger movement of this account.",
+    )
+    credit_reserved = fields.Float(
+        string="Reserved",
+        digits="IAP Credits",
+        readonly=True,
+        default=0.0,
+        help="Credits held by work in progress; captured when the work succeeds, released otherwise.",
+    )
+    credit_available = fields.Float(
+        string="Available",
+        digits="IAP Credits",
+        compute="_compute_credit_available",
+        store=True,
+        help="Credits that can be spent now: balance less reserved.",
+    )
+    unit_name = fields.Char(related="service_id.unit_name", string="Unit")
+    transaction_ids = fields.One2many("iap.credit.transaction", "account_id", string="Ledger", readonly=True)
+    transaction_count = fields.Integer(compute="_compute_transaction_count")
+    is_credit_manager = fields.Boolean(compute="_compute_is_credit_manager")
+
+    # ------------------------------------------------------------
+    # DEFAULTS / COMPUTE
+    # ------------------------------------------------------------
+
+    @api.model
+    def _default_credit_mode(self):
+        return self.env["ir.config_parameter"].sudo().get_param(DEFAULT_MODE_PARAM, "local")
+
+    @api.depends("credit_balance", "credit_reserved")
+    def _compute_credit_available(self):
+        for account in self:
+            account.credit_available = account.credit_balance - account.credit_reserved
+
+    @api.depends_context("uid")
+    def _compute_is_credit_manager(self):
+        self.is_credit_manager = self.env.user.has_group(MANAGER_GROUP)
+
+    def _compute_transaction_count(self):
+        counts = dict(
+            self.env["iap.credit.transaction"]._read_group(
+                [("account_id", "in", self.ids)], ["account_id"], ["__count"]
+            )
+        )
+        for account in self:
+            account.transaction_count = counts.get(account, 0)
+
+    # ------------------------------------------------------------
+    # CRUD
+    # ------------------------------------------------------------
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            if any(vals.get(field) for field in LEDGER_FIELDS):
+                raise UserError(self.env._("Credits can only be added through the ledger (a grant or a purchase)."))
+        accounts = super().create(vals_list)
+        accounts.filtered(lambda a: a.credit_mode == "local")._set_local_state()
+        return accounts
+
+    def write(self, vals):
+        if LEDGER_FIELDS & set(vals):
+            raise UserError(self.env._("Credits can only move through the ledger; they cannot be written directly."))
+        if "credit_mode" in vals and not self.env.su and not self.env.user.has_group(MANAGER_GROUP):
+            raise AccessError(self.env._("Only IAP credit managers can switch an account between local and Odoo IAP."))
+        local = self.filtered(lambda a: a.credit_mode == "local")
+        if local and not self.env.context.get("disable_iap_update"):
+            # Local accounts keep their warning settings here: never push them to Odoo's server.
+            super(IapAccount, local.with_context(disable_iap_update=True)).write(vals)
+            res = super(IapAccount, self - local).write(vals) if self - local else True
+        else:
+            res = super().write(vals)
+        if vals.get("credit_mode") == "local":
+            self._set_local_state()
+        return res
+
+    def _set_local_state(self):
+        """Local accounts are registered, and show their local balance in the stock field."""
+        for account in self:
+            account.with_context(disable_iap_update=True).write(
+                {"state": "registered", "balance": account._format_local_balance()}
+            )
+
+    def _format_local_balance(self):
+        self.ensure_one()
+        amount = f"{self.credit_balance:.4f}".rstrip("0").rstrip(".")
+        return f"{amount} {self.service_id.unit_name or ''}".strip()
+
+    # ------------------------------------------------------------
+    # STOCK OVERRIDES
+    # ------------------------------------------------------------
+
+    def _get_account_information_from_iap(self):
+        """Override of `iap` to ask Odoo's server only about accounts in Odoo IAP mode."""
+        remote = self.filtered(lambda a: a.credit_mode == "odoo")
+        if remote:
+            return super(IapAccount, remote)._get_account_information_from_iap()
+        return None
+
+    @api.model
+    def get_credits(self, service_name):
+        """Override of `iap` to answer from the local ledger for local accounts."""
+        account = self.get(service_name, force_create=False)
+        if account and account.credit_mode == "local":
+            return account.credit_available
+        return super().get_credits(service_name)
+
+    # ------------------------------------------------------------
+    # ACTIONS
+    # ------------------------------------------------------------
+
+    def action_open_transactions(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("iap_credits.iap_credit_transaction_action")
+        action["domain"] = [("account_id", "=", self.id)]
+        action["context"] = {"search_default_account_id": self.id}
+        return action
+
+    def action_open_adjustment_wizard(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Grant / Adjust Credits"),
+            "res_model": "iap.credit.adjustment",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_account_id": self.id},
+        }
+
+    # ------------------------------------------------------------
+    # LEDGER API — private: nothing that moves credits is callable over RPC
+    # ------------------------------------------------------------
+
+    def _credits_check_movable(self, credits):
+        self.ensure_one()
+        if float_compare(credits, 0.0, precision_digits=4) <= 0:
+            raise UserError(self.env._("The number of credits must be positive."))
+        if self.credit_mode != "local":
+            raise UserError(
+                self.env._(
+                    "The account %(account)s uses Odoo IAP: its credits are not kept in this database.",
+                    account=self.display_name,
+                )
+            )
+        if not self.env.su:
+            # Record rules: a user never moves credits of another company's account.
+            self.check_access("read")
+
+    def _credits_reserve(self, credits, description, reference=None, origin=None, expires_at=None):
+        """Hold ``credits`` for work about to be done.
+
+        :return: the reservation (`iap.credit.transaction`), to capture or release
+        :raise InsufficientCreditError: when fewer credits are available
+        """
+        self._credits_check_movable(credits)
+        if expires_at is None:
+            minutes = int(self.env["ir.config_parameter"].sudo().get_param(HOLD_MINUTES_PARAM, DEFAULT_HOLD_MINUTES))
+            expires_at = fields.Datetime.now() + timedelta(minutes=minutes)
+        hold = self.env["iap.credit.transaction"]._post(
+            self,
+            [
+                {
+                    "kind": "reservation",
+                    "credits": 0.0,
+                    "reserved_change": credits,
+                    "description": description,
+                    "reference": reference,
+                    "hold_expires_at": expires_at,
+                }
+            ],
+            origin=origin,
+        )
+        if not hold:
+            raise self._credits_insufficient_error(credits)
+        return hold
+
+    def _credits_capture(self, hold, credits=None, description=None):
+        """Spend ``credits`` (all of the hold when None) and release the rest of it.
+
+        :return: the capture row, or an empty recordset when nothing was captured
+        """
+        self.ensure_one()
+        hold.ensure_one()
+        held = hold.reserved_change
+        credits = held if credits is None else credits
+        if hold.kind != "reservation" or hold.account_id != self:
+            raise UserError(self.env._("Only a reservation of this account can be captured."))
+        if float_compare(credits, 0.0, precision_digits=4) < 0 or float_compare(credits, held, precision_digits=4) > 0:
+            raise UserError(
+                self.env._(
+                    "Cannot capture %(credits)s credits from a reservation of %(held)s.",
+                    credits=credits,
+                    held=held,
+                )
+            )
+        rows = []
+        if not float_is_zero(credits, precision_digits=4):
+            rows.append(
+                {
+                    "kind": "capture",
+                    "credits": -credits,
+                    "reserved_change": -credits,
+                    "description": description or hold.description,
+                    "reference": hold.reference,
+                    "idempotency_key": f"hold:{hold.id}:capture",
+                }
+            )
+        rest = held - credits
+        if not float_is_zero(rest, precision_digits=4):
+            rows.append(
+                {
+                    "kind": "release",
+                    "credits": 0.0,
+                    "reserved_change": -rest,
+                    "description": self.env._("Unused part of: %(description)s", description=hold.description),
+                    "reference": hold.reference,
+                    "idempotency_key": f"hold:{hold.id}:release",
+                }
+            )
+        posted = self.env["iap.credit.transaction"]._post(self, rows, hold=hold)
+        if not posted:
+            raise UserError(self.env._("This reservation was already captured or released."))
+        return posted.filtered(lambda t: t.kind == "capture")
+
+    def _credits_release(self, hold, description=None):
+        """Give back all the credits of a reservation that was not captured."""
+        self.ensure_one()
+        hold.ensure_one()
+        if hold.kind != "reservation" or hold.account_id != self:
+            raise UserError(self.env._("Only a reservation of this account can be released."))
+        posted = self.env["iap.credit.transaction"]._post(
+            self,
+            [
+                {
+                    "kind": "release",
+                    "credits": 0.0,
+                    "reserved_change": -hold.reserved_change,
+                    "description": description or self.env._("Released: %(description)s", description=hold.description),
+                    "reference": hold.reference,
+                    "idempotency_key": f"hold:{hold.id}:release",
+                }
+            ],
+            hold=hold,
+        )
+        if not posted:
+            raise UserError(self.env._("This reservation was already captured or released."))
+        return posted
+
+    @contextmanager
+    def _credits_charge(self, credits, description, reference=None, origin=None):
+        """Hold ``credits``, run the block, capture on success, release on exception.
+
+        The block runs inside a savepoint, so that a database error in it leaves the
+        transaction usable for the release.
+
+        :raise InsufficientCreditError: when fewer credits are available (nothing held)
+        """
+        hold = self._credits_reserve(credits, description, reference=reference, origin=origin)
+        charge = CreditCharge(hold=hold, credits=credits)
+        try:
+            with self.env.cr.savepoint():
+                yield charge
+        except Exception:
+            self._credits_release(hold)
+            raise
+        self._credits_capture(hold, credits=charge.credits)
+
+    def _credits_grant(self, credits, description, kind="grant", idempotency_key=None, origin=None):
+        """Add ``credits`` with a ledger row (grants, purchases, positive adjustments).
+
+        With an ``idempotency_key`` already recorded on this account, nothing moves and
+        the existing row is returned: a payment is granted once, however often it is
+        processed.
+
+        :return: the ledger row
+        """
+        self._credits_check_movable(credits)
+        Transaction = self.env["iap.credit.transaction"]
+        if idempotency_key:
+            existing = Transaction.sudo().search(
+                [("account_id", "=", self.id), ("idempotency_key", "=", idempotency_key)], limit=1
+            )
+            if existing:
+                return existing
+        return Transaction._post(
+            self,
+            [{"kind": kind, "credits": credits, "description": description, "idempotency_key": idempotency_key}],
+            origin=origin,
+        )
+
+    def _credits_debit(self, credits, description, kind="adjustment", idempotency_key=None, origin=None):
+        """Take ``credits`` away with a ledger row (negative adjustments, refunds, expiry).
+
+        Never takes the available credits below zero.
+
+        :raise InsufficientCreditError: when fewer credits are available
+        """
+        self._credits_check_movable(credits)
+        Transaction = self.env["iap.credit.transaction"]
+        if idempotency_key:
+            existing = Transaction.sudo().search(
+                [("account_id", "=", self.id), ("idempotency_key", "=", idempotency_key)], limit=1
+            )
+            if existing:
+                return existing
+        posted = Transaction._post(
+            self,
+            [{"kind": kind, "credits": -credits, "description": description, "idempotency_key": idempotency_key}],
+            origin=origin,
+        )
+        if not posted:
+            raise self._credits_insufficient_error(credits)
+        return posted
+
+    def _credits_insufficient_error(self, credits):
+        """The stock error, with a message naming the service and how to buy credits."""
+        self.ensure_one()
+        self.invalidate_recordset(["credit_available"])
+        service = self.sudo().service_id
+        error = InsufficientCreditError(
+            self.env._(
+                "Not enough %(service)s credits: %(needed)s needed, %(available)s available. "
+                "Buy credits from Settings → Contacts → Odoo IAP → View My Services → %(account)s → Buy Credit.",
+                service=service.name,
+                needed=credits,
+                available=self.credit_available,
+                account=self.display_name,
+            )
+        )
+        error.data = {
+            "service_name": service.technical_name,
+            "credit": self.credit_available,
+            "needed": credits,
+        }
+        return error
+
+    # ------------------------------------------------------------
+    # CRON
+    # ------------------------------------------------------------
+
+    @api.model
+    def _cron_release_expired_holds(self, batch_size=500):
+        """Scheduled action: release reservations past their expiry, batch by batch."""
+        while True:
+            released = self._release_expired_holds(limit=batch_size)
+            if released < batch_size:
+                self.env["ir.cron"]._commit_progress(released, remaining=0)
+                return
+            if not self.env["ir.cron"]._commit_progress(released):
+                return
+
+    @api.model
+    def _release_expired_holds(self, limit=500):
+        """Release up to ``limit`` reservations past their expiry.
+
+        Such holds are left by work that never finished, e.g. a worker that died between
+        the hold and the capture; their credits become available again.
+
+        :return: how many reservations were released
+        """
+        self.env.cr.execute(
+            """
+            SELECT t.id FROM iap_credit_transaction t
+             WHERE t.kind = 'reservation' AND t.hold_expires_at < %s
+               AND NOT EXISTS (SELECT 1 FROM iap_credit_transaction c WHERE c.hold_id = t.id)
+             ORDER BY t.id LIMIT %s
+            """,
+            (fields.Datetime.now(), limit),
+        )
+        holds = self.env["iap.credit.transaction"].sudo().browse([row[0] for row in self.env.cr.fetchall()])
+        for hold in holds:
+            hold.account_id.sudo()._credits_release(
+                hold, description=self.env._("Expired: %(description)s", description=hold.description)
+            )
+        return len(holds)
+
+    def _demo_spend(self, credits, description):
+        """Demo data: a charge and a hold released, so the ledger shows every kind of row."""
+        with self._credits_charge(credits, description, reference="demo"):
+            pass
+        self._credits_release(self._credits_reserve(credits, description, reference="demo"))
