@@ -1,0 +1,1 @@
+# Part of iap_credits. See LICENSE file for full copyright and licensing details.

@@ -1,0 +1,76 @@
+# Part of iap_credits. See LICENSE file for full copyright and licensing details.
+"""Base class and helpers shared by the iap_credits tests."""
+
+from odoo.tests import new_test_user
+from odoo.tests.common import TransactionCase
+from odoo.tools import float_compare
+
+
+class IapCreditsCase(TransactionCase):
+    """A company with a local SMS account, a user and a manager.
+
+    Test data is created in the test transaction and rolled back. Tests that need
+    several real database connections (concurrency) commit their own data through
+    :class:`CommittedAccount` in ``test_ledger_concurrency``.
+    """
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.company = cls.env.company
+        cls.service_sms = cls.env.ref("sms.iap_service_sms")
+        cls.account = cls.env["iap.account"].create(
+            {
+                "name": "Test SMS account",
+                "service_id": cls.service_sms.id,
+                "company_ids": [(6, 0, cls.company.ids)],
+                "credit_mode": "local",
+            }
+        )
+        cls.user = new_test_user(cls.env, login="iap_credits_user", groups="base.group_user")
+        cls.manager = new_test_user(
+            cls.env, login="iap_credits_manager", groups="base.group_user,iap_credits.group_iap_credits_manager"
+        )
+
+    # ------------------------------------------------------------
+    # HELPERS
+    # ------------------------------------------------------------
+
+    def _create_local_account(self, service=None, companies=None, credits=0.0, **values):
+        account = self.env["iap.account"].create(
+            {
+                "service_id": (service or self.service_sms).id,
+                "company_ids": [(6, 0, (companies or self.company).ids)],
+                "credit_mode": "local",
+                **values,
+            }
+        )
+        if credits:
+            account._credits_grant(credits, "Test credits")
+        return account
+
+    def assertCredits(self, account, balance, reserved=0.0):
+        """Check the stored balances and that they equal the sums of the ledger."""
+        account.invalidate_recordset()
+        self.assertAlmostEqual(account.credit_balance, balance, places=4, msg="stored balance")
+        self.assertAlmostEqual(account.credit_reserved, reserved, places=4, msg="stored reserved")
+        self.assertAlmostEqual(account.credit_available, balance - reserved, places=4, msg="stored available")
+        self.assertLedgerConsistent(account)
+
+    def assertLedgerConsistent(self, account):
+        """The invariants: balance = Σ credits, reserved = Σ reserved changes, available ≥ 0."""
+        self.env.flush_all()
+        self.env.cr.execute(
+            """
+            SELECT a.credit_balance, a.credit_reserved, a.credit_available,
+                   COALESCE(SUM(t.credits), 0), COALESCE(SUM(t.reserved_change), 0)
+              FROM iap_account a LEFT JOIN iap_credit_transaction t ON t.account_id = a.id
+             WHERE a.id = %s GROUP BY a.id
+            """,
+            [account.id],
+        )
+        balance, reserved, available, sum_credits, sum_reserved = self.env.cr.fetchone()
+        self.assertEqual(float_compare(balance, sum_credits, 4), 0, "balance != Σ ledger credits")
+        self.assertEqual(float_compare(reserved, sum_reserved, 4), 0, "reserved != Σ ledger reserved changes")
+        self.assertEqual(float_compare(available, balance - reserved, 4), 0, "available != balance - reserved")
+        self.assertGreaterEqual(float_compare(available, 0.0, 4), 0, "available credits below zero")
