@@ -1,0 +1,89 @@
+# Part of iap_credits. See LICENSE file for full copyright and licensing details.
+
+import logging
+from dataclasses import dataclass, field
+
+from odoo import api, models
+from odoo.tools import float_round
+
+_logger = logging.getLogger(__name__)
+
+
+@dataclass
+class DispatchResult:
+    """What `iap.credit.dispatch._dispatch` did with a batch of work."""
+
+    account: models.BaseModel
+    outcomes: list = field(default_factory=list)
+    credits_held: float = 0.0
+    credits_charged: float = 0.0
+
+
+class IapCreditDispatch(models.AbstractModel):
+    """The one place where services turn work into credits.
+
+    Given a service, a company and a batch of work items, it finds the account, prices
+    the work, reserves the credits, hands the work to the gateway (a callable of the
+    service), then captures the price of what succeeded and releases the rest. Work
+    refused before it reaches the gateway (invalid number, unreadable document) is never
+    priced by the caller, and work that fails is never charged.
+    """
+
+    _name = "iap.credit.dispatch"
+    _description = "IAP Credit Dispatch"
+
+    @api.model
+    def _get_account(self, service_name, company=None):
+        """The account that pays for ``service_name`` work of ``company``.
+
+        :return: the `iap.account` (sudo), in local or Odoo IAP mode
+        """
+        company = company or self.env.company
+        return (
+            self.env["iap.account"]
+            .with_company(company)
+            .with_context(allowed_company_ids=company.ids)
+            .sudo()
+            .get(service_name)
+        )
+
+    @api.model
+    def _dispatch(self, account, items, price, perform, description, reference=None, origin=None):
+        """Charge a batch of work on a local account, item by item.
+
+        :param account: a local `iap.account` (see `_get_account`)
+        :param list items: the work items, in any form the gateway understands
+        :param price: ``price(item) -> credits``
+        :param perform: ``perform(items) -> outcomes``, one outcome per item, in order; an
+            outcome is a dict whose ``success`` key says whether the item is done (the
+            rest of the dict is the gateway's, handed back untouched)
+        :param str description: ledger description of the batch
+        :return: a :class:`DispatchResult`
+        :raise InsufficientCreditError: when the batch cannot be paid; nothing is held
+            and ``perform`` is not called
+        """
+        account.ensure_one()
+        prices = [price(item) for item in items]
+        total = float_round(sum(prices), precision_digits=4)
+        if not items:
+            return DispatchResult(account=account)
+        if not total:
+            # Free work (price 0): nothing to hold, nothing to charge.
+            return DispatchResult(account=account, outcomes=list(perform(items)))
+        account = account.sudo()
+        hold = account._credits_reserve(total, description, reference=reference, origin=origin)
+        try:
+            outcomes = list(perform(items))
+        except Exception:
+            _logger.exception("Gateway failed on a batch of %s items of %s", len(items), account.service_name)
+            account._credits_release(hold)
+            raise
+        if len(outcomes) != len(items):
+            account._credits_release(hold)
+            raise ValueError(f"The gateway returned {len(outcomes)} outcomes for {len(items)} items.")
+        charged = float_round(
+            sum(item_price for item_price, outcome in zip(prices, outcomes, strict=True) if outcome.get("success")),
+            precision_digits=4,
+        )
+        account._credits_capture(hold, charged)
+        return DispatchResult(account=account, outcomes=outcomes, credits_held=total, credits_charged=charged)
