@@ -60,7 +60,7 @@ class TestLedgerConcurrency(TransactionCase):
                             1, "concurrent spend", reference=f"{threading.get_ident()}-{attempt}"
                         ):
                             pass
-                        cr.commit()
+                        cr.commit()  # pylint: disable=invalid-commit
                         stats["charged"] += 1
                         break
                     except SerializationFailure:
@@ -99,7 +99,8 @@ class TestLedgerConcurrency(TransactionCase):
             retries,
             elapsed,
         )
-        print(  # pylint: disable=print-used -- the figures quoted in the closing note
+        # The figures quoted in the closing note.
+        print(  # pylint: disable=print-used
             f"\n[concurrency] {WORKERS} workers, {WORKERS * ATTEMPTS_PER_WORKER} attempts on {CREDITS} credits: "
             f"{charged} charged, {refused} refused, {retries} serialization retries, {elapsed:.2f}s"
         )
