@@ -46,12 +46,13 @@ class PaymentTransaction(models.Model):
         followed by the post-processing cron, or by hand, possibly several times: the
         ledger's idempotency key (one per payment transaction) grants the credits once.
         """
-        super()._post_process()
+        res = super()._post_process()
         for tx in self.filtered(lambda t: t.state == "done"):
             if tx.operation == "refund" and tx.source_transaction_id.iap_credit_account_id:
                 tx._iap_credits_take_back()
             elif tx.operation != "refund" and tx.iap_credit_account_id:
                 tx._iap_credits_grant_purchase()
+        return res
 
     def _iap_credits_idempotency_key(self):
         self.ensure_one()
