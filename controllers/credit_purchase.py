@@ -170,6 +170,8 @@ class PaymentPortal(payment_portal.PaymentPortal):
         provider_sudo = request.env["payment.provider"].sudo().browse(self._cast_as_int(kwargs.get("provider_id")))
         if not provider_sudo.exists() or provider_sudo.company_id != company or provider_sudo.state == "disabled":
             raise ValidationError(request.env._("This payment provider cannot be used for this purchase."))
+        # The reference names what is bought, whatever the form sent.
+        kwargs["reference_prefix"] = payment_utils.singularize_reference_prefix(prefix="CREDITS")
         tx_sudo = self._create_transaction(
             amount=pack.price,
             currency_id=pack.currency_id.id,

@@ -296,6 +296,7 @@ class TestCreditPurchaseHttp(HttpCase, CreditPurchaseCase):
             (self.account, self.pack, 150, 12.5),
         )
         self.assertEqual(tx.partner_id, self.manager.partner_id)
+        self.assertTrue(tx.reference.startswith("CREDITS-"), tx.reference)
 
         # What the demo payment form does, then the status page's polling.
         self._jsonrpc(
