@@ -25,10 +25,18 @@
         "views/iap_account_views.xml",
         "views/iap_credit_transaction_views.xml",
         "wizard/iap_credit_adjustment_views.xml",
+        "views/iap_credit_pack_views.xml",
         "views/menus.xml",
+        "views/credit_purchase_templates.xml",
     ],
     "demo": [
         "demo/iap_credits_demo.xml",
+        "demo/iap_credit_pack_demo.xml",
     ],
+    "assets": {
+        "web.assets_tests": [
+            "iap_credits/static/tests/tours/**/*",
+        ],
+    },
     "pre_init_hook": "_pre_init_iap_credits",
 }

@@ -9,7 +9,8 @@ DB=${IAP_DEMO_DB:-iap_credits_demo}
 ODOO=(python "$ODOO_SRC/odoo-bin" -c "$ODOO_RC")
 if ! psql -d postgres -tAc "select 1 from pg_database where datname='$DB'" | grep -q 1; then
   echo "[run] creating demo database $DB (a few minutes the first time)" >&2
-  "${ODOO[@]}" -d "$DB" -i iap_credits --with-demo --stop-after-init --log-level=warn
+  # payment_demo: a test payment provider, to buy credit packs in the demo without real money.
+  "${ODOO[@]}" -d "$DB" -i iap_credits,payment_demo --with-demo --stop-after-init --log-level=warn
 else
   "${ODOO[@]}" -d "$DB" -u iap_credits --stop-after-init --log-level=warn
 fi

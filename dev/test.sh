@@ -17,7 +17,8 @@ cleanup() { dropdb --if-exists "$DB" 2>/dev/null || true; }
 trap cleanup EXIT
 
 echo "[test] installing iap_credits in a fresh database $DB" >&2
-python "$ODOO_SRC/odoo-bin" -c "$CONF" -d "$DB" -i iap_credits --with-demo \
+# payment_demo: the demo payment provider the credit purchase tests and tour pay with.
+python "$ODOO_SRC/odoo-bin" -c "$CONF" -d "$DB" -i iap_credits,payment_demo --with-demo \
   --stop-after-init --log-level=warn --no-http
 
 # pytest resolves the current directory: run from outside the checkout, on the path
