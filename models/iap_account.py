@@ -35,7 +35,7 @@ class CreditCharge:
 
 class IapAccount(models.Model):
     _name = "iap.account"
-    _inherit = ["iap.account", "mail.thread"]
+    _inherit = "iap.account"  # mail.thread comes with the stock iap_mail
 
     credit_mode = fields.Selection(
         [("local", "Local credits"), ("odoo", "Odoo IAP")],
