@@ -26,9 +26,17 @@
         "views/iap_credit_transaction_views.xml",
         "wizard/iap_credit_adjustment_views.xml",
         "views/menus.xml",
+        "data/mail_template_data.xml",
+        "views/iap_account_alert_views.xml",
     ],
     "demo": [
         "demo/iap_credits_demo.xml",
+        "demo/iap_credits_alert_demo.xml",
     ],
+    "assets": {
+        "web.assets_tests": [
+            "iap_credits/static/tests/tours/**/*",
+        ],
+    },
     "pre_init_hook": "_pre_init_iap_credits",
 }

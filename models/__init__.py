@@ -1,2 +1,3 @@
 # Part of iap_credits. See LICENSE file for full copyright and licensing details.
 from . import iap_account, iap_credit_transaction
+from . import iap_account_alert
