@@ -1,3 +1,4 @@
 # Part of iap_credits. See LICENSE file for full copyright and licensing details.
 from . import iap_account, iap_credit_transaction
 from . import iap_account_alert
+from . import iap_credit_alert

@@ -17,11 +17,16 @@ How an alert happens (one alert per crossing):
   On a crossing, one ``UPDATE`` of the (already locked) account row moves the state,
   and a crossing down also triggers the alert job: mails are never rendered or sent
   inside the transaction that moves credits.
+  Each crossing down increments ``warning_alert_seq``; the alert of crossing *n* is
+  due until the job has logged an `iap.credit.alert` with that sequence.
 * The job (hourly, and at once when triggered) first catches, in one set-based
   ``UPDATE``, accounts that went low without a ledger crossing (levels changed,
   balances corrected by hand), then renders the template for a batch of accounts at
-  once, creates the mails in one go and logs them in each account's chatter.
-* A top-up to the alerted level or above re-arms the account for that level.
+  once and inserts the chatter messages, the mails and the alert log in one
+  statement. It never writes the account rows while it sends, so it never makes a
+  debit wait or retry.
+* A top-up to the alerted level or above re-arms the account for that level; a
+  top-up above every level before the job ran cancels the alert.
 """
 
 import json
@@ -46,14 +51,23 @@ ALERT_CRON_XMLID = "iap_credits.ir_cron_credit_alerts"
 ALERT_TEMPLATE_XMLID = "iap_credits.mail_template_credit_alert"
 # Fields whose change redefines the levels of an account, and so restarts its alert state.
 ALERT_LEVEL_FIELDS = {"warning_enabled", "warning_threshold", "warning_extra_thresholds", "credit_mode"}
-# Fields the alert machinery keeps up to date through SQL.
+# Fields the alert machinery keeps up to date through SQL, and those computed from them.
 ALERT_STATE_FIELDS = [
     "warning_next_level",
     "warning_alert_level",
+    "warning_alert_seq",
+    "warning_alert_ids",
     "warning_alert_pending",
     "warning_last_alert_date",
     "warning_last_alert_level",
 ]
+# An account whose alert is due: below a level, and its last crossing not alerted yet.
+_PENDING = SQL(
+    """
+    a.credit_mode = 'local' AND a.warning_alert_level IS NOT NULL AND a.warning_alert_seq > 0
+    AND NOT EXISTS (SELECT 1 FROM iap_credit_alert l WHERE l.account_id = a.id AND l.sequence = a.warning_alert_seq)
+    """
+)
 
 
 class IapAccount(models.Model):
@@ -96,18 +110,23 @@ class IapAccount(models.Model):
         help="The lowest level the account was alerted for and is still below; a top-up to this level "
         "re-arms the alert.",
     )
-    warning_alert_pending = fields.Boolean(
-        string="Alert Queued",
+    warning_alert_seq = fields.Integer(
         readonly=True,
         copy=False,
+        default=0,
+        help="Technical: how many times the account fell below a level; each crossing gets one alert.",
+    )
+    warning_alert_ids = fields.One2many("iap.credit.alert", "account_id", string="Alerts Sent", readonly=True)
+    warning_alert_pending = fields.Boolean(
+        string="Alert Queued",
+        compute="_compute_warning_last_alert",
         help="An alert is due and will be emailed within moments by the scheduled action.",
     )
-    warning_last_alert_date = fields.Datetime(string="Last Alert", readonly=True, copy=False)
+    warning_last_alert_date = fields.Datetime(string="Last Alert", compute="_compute_warning_last_alert")
     warning_last_alert_level = fields.Float(
         string="Last Alert Level",
         digits="IAP Credits",
-        readonly=True,
-        copy=False,
+        compute="_compute_warning_last_alert",
         help="The threshold named by the last alert.",
     )
     warning_buy_url = fields.Char(
@@ -129,6 +148,30 @@ class IapAccount(models.Model):
                 except ValueError:
                     levels = []  # refused by _check_warning_settings
             account.warning_levels = format_levels(levels)
+
+    @api.depends("warning_alert_seq", "warning_alert_level", "warning_alert_ids")
+    def _compute_warning_last_alert(self):
+        last = {}
+        if self.ids:
+            self.flush_recordset(["warning_alert_seq", "warning_alert_level"])
+            rows = self.env.execute_query(
+                SQL(
+                    """
+                    SELECT DISTINCT ON (account_id) account_id, sequence, date, level
+                      FROM iap_credit_alert WHERE account_id = ANY(%s)
+                     ORDER BY account_id, sequence DESC
+                    """,
+                    self.ids,
+                )
+            )
+            last = {row[0]: row[1:] for row in rows}
+        for account in self:
+            sequence, date, level = last.get(account.id, (0, False, 0.0))
+            account.warning_last_alert_date = date
+            account.warning_last_alert_level = level
+            account.warning_alert_pending = bool(
+                account.credit_mode == "local" and account.warning_alert_level and account.warning_alert_seq > sequence
+            )
 
     def _compute_warning_buy_url(self):
         """The target of the account's Buy Credit button (`action_buy_credits`), made absolute.
@@ -212,7 +255,6 @@ class IapAccount(models.Model):
                 """
                 UPDATE iap_account a
                    SET warning_alert_level = NULL,
-                       warning_alert_pending = FALSE,
                        warning_next_level = (SELECT max(x) FROM unnest(%(levels)s) x)
                  WHERE a.id = ANY(%(ids)s)
                 """,
@@ -228,7 +270,8 @@ class IapAccount(models.Model):
 
         On ``self`` (the hot path, an account) or, on an empty recordset, on every
         account (the job's catch-up). An account that fell below its next level gets
-        the lowest level it is now below as alerted level, and an alert queued; one
+        the lowest level it is now below as alerted level, and a new crossing number
+        (an alert due); one
         whose credits rose to its alerted level or above is re-armed: its alerted level
         becomes the lowest level it is still below, if any. When alerts got queued, the
         alert job is triggered.
@@ -252,9 +295,7 @@ class IapAccount(models.Model):
                    SET warning_alert_level = c.level,
                        warning_next_level = (
                            SELECT max(x) FROM unnest(c.levels) x WHERE c.level IS NULL OR x < c.level),
-                       warning_alert_pending = CASE WHEN c.fell THEN TRUE
-                                                    WHEN c.level IS NULL THEN FALSE
-                                                    ELSE a.warning_alert_pending END
+                       warning_alert_seq = COALESCE(a.warning_alert_seq, 0) + CASE WHEN c.fell THEN 1 ELSE 0 END
                   FROM crossed c
                  WHERE a.id = c.id
              RETURNING a.id, c.fell
@@ -281,9 +322,11 @@ class IapAccount(models.Model):
 
     @api.model
     def _cron_credit_alerts(self, batch_size=500):
-        """Scheduled action: catch accounts gone low, then email the queued alerts, batch by batch."""
+        """Scheduled action: catch accounts gone low, then email the due alerts, batch by batch."""
+        self._warning_update_states()
+        self.env["ir.cron"]._commit_progress(0)  # release the rows the catch-up updated at once
         while True:
-            sent = self._warning_process_alerts(limit=batch_size)
+            sent = self._warning_send_due(limit=batch_size)
             if sent < batch_size:
                 self.env["ir.cron"]._commit_progress(sent, remaining=0)
                 return
@@ -292,25 +335,25 @@ class IapAccount(models.Model):
 
     @api.model
     def _warning_process_alerts(self, limit=None):
-        """Queue the alerts that are due, and email up to ``limit`` of them.
-
-        The number of SQL queries does not depend on the number of accounts: one query
-        catches the accounts gone low, one finds the queued alerts, the template is
-        rendered for all of them at once and the mails and chatter messages are
-        created in batch.
+        """What the scheduled action does, without its commits: catch up, then email.
 
         :return: how many accounts were alerted
         """
         self._warning_update_states()
+        return self._warning_send_due(limit=limit)
+
+    @api.model
+    def _warning_send_due(self, limit=None):
+        """Email up to ``limit`` due alerts.
+
+        The number of SQL queries does not depend on the number of accounts: one query
+        finds the due alerts, the template is rendered for all of them at once, and
+        the chatter messages, mails and alert log are inserted by one statement.
+
+        :return: how many accounts were alerted
+        """
         rows = self.env.execute_query(
-            SQL(
-                """
-                SELECT id FROM iap_account
-                 WHERE warning_alert_pending AND credit_mode = 'local'
-                 ORDER BY id LIMIT %s
-                """,
-                limit,
-            )
+            SQL("SELECT a.id FROM iap_account a WHERE %s ORDER BY a.id LIMIT %s", _PENDING, limit)
         )
         accounts = self.sudo().browse([row[0] for row in rows])
         if accounts:
@@ -318,15 +361,16 @@ class IapAccount(models.Model):
         return len(accounts)
 
     def _warning_send_alerts(self):
-        """Email the alert of these accounts with the template, log it, and mark it sent.
+        """Email the alert of these accounts with the template, and log it.
 
         The template is rendered for all the accounts at once. One chatter message per
         account holds the rendered email; one `mail.mail` per recipient address (each
         contact address, each alert recipient user, without duplicates) shares it, so
         the mail queue sends them after the commit and the chatter shows what was sent.
-        Messages and mails are inserted by one SQL statement: the ORM would insert them
-        100 rows at a time, and the job must cost the same number of queries for 10
-        accounts as for 1,000.
+        Messages, mails and alert log are inserted by one SQL statement: the ORM would
+        insert them 100 rows at a time, and the job must cost the same number of queries
+        for 10 accounts as for 1,000. The account rows are only read: a debit running
+        meanwhile never waits for the job.
         """
         template = self.env.ref(ALERT_TEMPLATE_XMLID).sudo()
         rendered = template._generate_template(self.ids, ("subject", "body_html", "email_from", "reply_to"))
@@ -336,9 +380,20 @@ class IapAccount(models.Model):
         for account in self:
             values = rendered[account.id]
             email_from = values.get("email_from") or author.email_formatted
+            addresses = {}
+            for address in [
+                *split_addresses(account.warning_email),
+                *account.warning_user_ids.partner_id.mapped("email_formatted"),
+            ]:
+                addresses.setdefault(email_normalize(address), address)
+            recipients += [{"res_id": account.id, "email_to": address} for address in addresses.values()]
             messages.append(
                 {
                     "res_id": account.id,
+                    "sequence": account.warning_alert_seq,
+                    "level": account.warning_alert_level,
+                    "available": account.credit_available,
+                    "recipients": ", ".join(addresses.values()),
                     "subject": values["subject"],
                     "body": str(values["body_html"]),
                     "email_from": email_from,
@@ -346,14 +401,6 @@ class IapAccount(models.Model):
                     "message_id": Message._get_message_id({"model": self._name, "res_id": account.id}),
                 }
             )
-            seen = set()
-            for address in [
-                *split_addresses(account.warning_email),
-                *account.warning_user_ids.partner_id.mapped("email_formatted"),
-            ]:
-                if email_normalize(address) not in seen:
-                    seen.add(email_normalize(address))
-                    recipients.append({"res_id": account.id, "email_to": address})
         now = fields.Datetime.now()
         self.env.flush_all()
         self.env.cr.execute(
@@ -361,8 +408,8 @@ class IapAccount(models.Model):
                 """
                 WITH src AS (
                     SELECT * FROM jsonb_to_recordset(%(messages)s::jsonb) AS s(
-                        res_id int, subject varchar, body text,
-                        email_from varchar, reply_to varchar, message_id varchar)
+                        res_id int, sequence int, level numeric, available numeric, recipients varchar,
+                        subject varchar, body text, email_from varchar, reply_to varchar, message_id varchar)
                 ), msg AS (
                     INSERT INTO mail_message (
                         model, res_id, subject, body, email_from, reply_to, message_id, author_id,
@@ -372,22 +419,22 @@ class IapAccount(models.Model):
                            'notification', %(subtype)s, TRUE, FALSE, %(now)s, %(uid)s, %(now)s, %(uid)s, %(now)s
                       FROM src s
                  RETURNING id, res_id
-                ), mails AS (
-                    INSERT INTO mail_mail (
-                        mail_message_id, body_html, email_to, state, auto_delete, is_notification,
+                ), log AS (
+                    INSERT INTO iap_credit_alert (
+                        account_id, sequence, level, credit_available, recipients, message_id, date,
                         create_uid, create_date, write_uid, write_date)
-                    SELECT msg.id, s.body, r.email_to, 'outgoing', %(auto_delete)s, TRUE,
+                    SELECT s.res_id, s.sequence, s.level, s.available, s.recipients, msg.id, %(now)s,
                            %(uid)s, %(now)s, %(uid)s, %(now)s
-                      FROM jsonb_to_recordset(%(recipients)s::jsonb) AS r(res_id int, email_to text)
-                      JOIN msg ON msg.res_id = r.res_id
-                      JOIN src s ON s.res_id = r.res_id
-                 RETURNING id
+                      FROM src s JOIN msg ON msg.res_id = s.res_id
                 )
-                UPDATE iap_account
-                   SET warning_alert_pending = FALSE,
-                       warning_last_alert_date = %(now)s,
-                       warning_last_alert_level = warning_alert_level
-                 WHERE id = ANY(%(ids)s)
+                INSERT INTO mail_mail (
+                    mail_message_id, body_html, email_to, state, auto_delete, is_notification,
+                    create_uid, create_date, write_uid, write_date)
+                SELECT msg.id, s.body, r.email_to, 'outgoing', %(auto_delete)s, TRUE,
+                       %(uid)s, %(now)s, %(uid)s, %(now)s
+                  FROM jsonb_to_recordset(%(recipients)s::jsonb) AS r(res_id int, email_to text)
+                  JOIN msg ON msg.res_id = r.res_id
+                  JOIN src s ON s.res_id = r.res_id
                 """,
                 messages=json.dumps(messages),
                 recipients=json.dumps(recipients),
@@ -397,11 +444,11 @@ class IapAccount(models.Model):
                 auto_delete=template.auto_delete,
                 uid=self.env.uid,
                 now=now,
-                ids=self.ids,
             )
         )
         self.env["mail.message"].invalidate_model()
         self.env["mail.mail"].invalidate_model()
+        self.env["iap.credit.alert"].invalidate_model()
         self.invalidate_recordset([*ALERT_STATE_FIELDS, "message_ids"])
         # The mail queue sends them as soon as this transaction is committed.
         self.env.ref("mail.ir_cron_mail_scheduler_action")._trigger()

@@ -90,6 +90,9 @@ class CreditAlertCase(IapCreditsCase):
         self.assertFalse(account.warning_alert_pending)
         self.assertTrue(account.warning_last_alert_date)
         self.assertEqual(account.warning_last_alert_level, level)
+        alert = account.warning_alert_ids[:1]
+        self.assertEqual((alert.level, alert.message_id, alert.sequence), (level, message, account.warning_alert_seq))
+        self.assertEqual(alert.credit_available, account.credit_available)
 
 
 class TestCreditAlert(CreditAlertCase):
@@ -247,7 +250,7 @@ class TestCreditAlert(CreditAlertCase):
         counts = {}
         for name, account in (("plain", plain), ("watched", watched)):
             self.env.invalidate_all()
-            account.service_id  # noqa: B018 - load the account as a service call would
+            self.assertTrue(account.service_id)  # loads the account, as a service looking it up would
             start = self.env.cr.sql_log_count
             account._credits_debit(10, "Above every level")
             counts[name] = self.env.cr.sql_log_count - start
@@ -286,7 +289,7 @@ class TestCreditAlert(CreditAlertCase):
         # As if lowered outside the ledger: armed, not alerted yet.
         self.env.cr.execute(
             """
-            UPDATE iap_account SET warning_alert_pending = FALSE, warning_alert_level = NULL, warning_next_level = 10
+            UPDATE iap_account SET warning_alert_seq = 0, warning_alert_level = NULL, warning_next_level = 10
              WHERE id = ANY(%s)
             """,
             [accounts.ids],
