@@ -258,7 +258,8 @@ class IapCreditTransaction(models.Model):
             account.invalidate_recordset(
                 ["credit_balance", "credit_reserved", "credit_available", "balance", "transaction_ids"]
             )
-            account._warning_check_move(max(returned)[1])  # low-credit alerts: models/iap_account_alert.py
+            # Low-credit alerts (models/iap_account_alert.py), with the last row's (final) available credits.
+            account._warning_check_move(max(returned)[1])
         return self.browse(ids)
 
     @staticmethod
