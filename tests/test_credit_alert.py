@@ -2,7 +2,7 @@
 
 import logging
 
-from odoo.exceptions import ValidationError
+from odoo.exceptions import UserError, ValidationError
 from odoo.tests import new_test_user, tagged
 
 from odoo.addons.iap_credits.tools.credit_alert import alert_levels, parse_thresholds, split_addresses
@@ -200,7 +200,7 @@ class TestCreditAlert(CreditAlertCase):
 
     def test_negative_threshold_refused(self):
         account = self._create_local_account(credits=100)
-        with self.assertRaises(Exception):  # noqa: B017 - the stock constraint raises a UserError
+        with self.assertRaises(UserError):  # the stock constraint of `iap`
             account.write({"warning_enabled": True, "warning_threshold": -1, "warning_email": "a@example.com"})
 
     def test_disabled_or_odoo_accounts_never_alert(self):
