@@ -28,10 +28,13 @@
         "views/iap_credit_pack_views.xml",
         "views/menus.xml",
         "views/credit_purchase_templates.xml",
+        "data/mail_template_data.xml",
+        "views/iap_account_alert_views.xml",
     ],
     "demo": [
         "demo/iap_credits_demo.xml",
         "demo/iap_credit_pack_demo.xml",
+        "demo/iap_credits_alert_demo.xml",
     ],
     "assets": {
         "web.assets_tests": [

@@ -239,7 +239,7 @@ class IapCreditTransaction(models.Model):
                    v.description, v.reference, v.idempotency_key, v.hold_id, v.hold_expires_at,
                    v.origin_ref, %(uid)s, %(company)s, %(now)s, %(uid)s, %(now)s, %(uid)s, %(now)s
               FROM acc, (VALUES %(values)s) AS v(%(columns)s)
-            RETURNING id
+            RETURNING id, balance_after - reserved_after
             """,
             dc=delta_credits,
             dr=delta_reserved,
@@ -252,11 +252,14 @@ class IapCreditTransaction(models.Model):
             values=values,
             columns=SQL(", ").join(SQL.identifier(column) for column, _type in _ROW_COLUMNS),
         )
-        ids = [row_id for (row_id,) in self.env.execute_query(query)]
+        returned = self.env.execute_query(query)
+        ids = [row_id for row_id, _available in returned]
         if ids:
             account.invalidate_recordset(
                 ["credit_balance", "credit_reserved", "credit_available", "balance", "transaction_ids"]
             )
+            # Low-credit alerts (models/iap_account_alert.py), with the last row's (final) available credits.
+            account._warning_check_move(max(returned)[1])
         return self.browse(ids)
 
     @staticmethod

@@ -1,0 +1,455 @@
+# Part of iap_credits. See LICENSE file for full copyright and licensing details.
+"""Low-credit alerts of `iap.account`: thresholds, the alert state, the alert job.
+
+This is `iap.account`, in a file of its own so that the alert feature stays one
+readable unit and merges with parallel work on ``iap_account.py`` stay trivial. The
+ledger calls it from one line of ``iap.credit.transaction._post``.
+
+How an alert happens (one alert per crossing):
+
+* The levels of an account are its *Warning Threshold* and its *Earlier Warnings*,
+  stored normalized in ``warning_levels``. ``warning_next_level`` is the level below
+  which the next alert is due; ``warning_alert_level`` the lowest level the account
+  was alerted (or is due to be alerted) for, while it stays below it.
+* When credits move, the ledger hands the new available credits to
+  :meth:`_warning_check_move`, which compares them with those two cached values: no
+  query at all while the account has no levels or stays on the same side of them.
+  On a crossing, one ``UPDATE`` of the (already locked) account row moves the state,
+  and a crossing down also triggers the alert job: mails are never rendered or sent
+  inside the transaction that moves credits.
+  Each crossing down increments ``warning_alert_seq``; the alert of crossing *n* is
+  due until the job has logged an `iap.credit.alert` with that sequence.
+* The job (hourly, and at once when triggered) first catches, in one set-based
+  ``UPDATE``, accounts that went low without a ledger crossing (levels changed,
+  balances corrected by hand), then renders the template for a batch of accounts at
+  once and inserts the chatter messages, the mails and the alert log in one
+  statement. It never writes the account rows while it sends, so it never makes a
+  debit wait or retry.
+* A top-up to the alerted level or above re-arms the account for that level; a
+  top-up above every level before the job ran cancels the alert.
+"""
+
+import json
+import logging
+from urllib.parse import urljoin
+
+from odoo import api, fields, models
+from odoo.exceptions import ValidationError
+from odoo.tools import SQL
+from odoo.tools.mail import email_normalize, single_email_re
+
+from odoo.addons.iap_credits.tools.credit_alert import (
+    alert_levels,
+    format_levels,
+    parse_thresholds,
+    split_addresses,
+)
+
+_logger = logging.getLogger(__name__)
+
+ALERT_CRON_XMLID = "iap_credits.ir_cron_credit_alerts"
+ALERT_TEMPLATE_XMLID = "iap_credits.mail_template_credit_alert"
+# Fields whose change redefines the levels of an account, and so restarts its alert state.
+ALERT_LEVEL_FIELDS = {"warning_enabled", "warning_threshold", "warning_extra_thresholds", "credit_mode"}
+# Fields the alert machinery keeps up to date through SQL, and those computed from them.
+ALERT_STATE_FIELDS = [
+    "warning_next_level",
+    "warning_alert_level",
+    "warning_alert_seq",
+    "warning_alert_ids",
+    "warning_alert_pending",
+    "warning_last_alert_date",
+    "warning_last_alert_level",
+]
+# An account whose alert is due: below a level, and its last crossing not alerted yet.
+_PENDING = SQL(
+    """
+    a.credit_mode = 'local' AND a.warning_alert_level IS NOT NULL AND a.warning_alert_seq > 0
+    AND NOT EXISTS (SELECT 1 FROM iap_credit_alert l WHERE l.account_id = a.id AND l.sequence = a.warning_alert_seq)
+    """
+)
+
+
+class IapAccount(models.Model):
+    _inherit = "iap.account"
+
+    warning_enabled = fields.Boolean(
+        string="Receive threshold warning",
+        tracking=True,
+        help="Email the contact and the alert recipients when the available credits fall below the "
+        "warning threshold (local credits only).",
+    )
+    warning_email = fields.Char(
+        string="Contact Email",
+        tracking=True,
+        help="Where low-credit alerts are sent; several addresses may be separated by commas. "
+        "The Email Alert Recipients are notified too.",
+    )
+    warning_extra_thresholds = fields.Char(
+        string="Earlier Warnings",
+        tracking=True,
+        help="Optional extra thresholds in credits, separated by commas (e.g. 500, 200): an alert is also "
+        "sent when the available credits fall below each of them.",
+    )
+    warning_levels = fields.Char(
+        compute="_compute_warning_levels",
+        store=True,
+        help="Technical: the levels that raise an alert, highest first, as the database compares them.",
+    )
+    warning_next_level = fields.Float(
+        digits="IAP Credits",
+        readonly=True,
+        copy=False,
+        help="Technical: an alert is due when the available credits fall below this level.",
+    )
+    warning_alert_level = fields.Float(
+        string="Alerted Below",
+        digits="IAP Credits",
+        readonly=True,
+        copy=False,
+        help="The lowest level the account was alerted for and is still below; a top-up to this level "
+        "re-arms the alert.",
+    )
+    warning_alert_seq = fields.Integer(
+        readonly=True,
+        copy=False,
+        default=0,
+        help="Technical: how many times the account fell below a level; each crossing gets one alert.",
+    )
+    warning_alert_ids = fields.One2many("iap.credit.alert", "account_id", string="Alerts Sent", readonly=True)
+    warning_alert_pending = fields.Boolean(
+        string="Alert Queued",
+        compute="_compute_warning_last_alert",
+        help="An alert is due and will be emailed within moments by the scheduled action.",
+    )
+    warning_last_alert_date = fields.Datetime(string="Last Alert", compute="_compute_warning_last_alert")
+    warning_last_alert_level = fields.Float(
+        string="Last Alert Level",
+        digits="IAP Credits",
+        compute="_compute_warning_last_alert",
+        help="The threshold named by the last alert.",
+    )
+    warning_buy_url = fields.Char(
+        compute="_compute_warning_buy_url",
+        help="Technical: the Buy Credit page of this account, as an absolute URL for emails.",
+    )
+
+    # ------------------------------------------------------------
+    # COMPUTE / CONSTRAINTS
+    # ------------------------------------------------------------
+
+    @api.depends("credit_mode", "warning_enabled", "warning_threshold", "warning_extra_thresholds")
+    def _compute_warning_levels(self):
+        for account in self:
+            levels = []
+            if account.credit_mode == "local" and account.warning_enabled:
+                try:
+                    levels = alert_levels(account.warning_threshold, account.warning_extra_thresholds)
+                except ValueError:
+                    levels = []  # refused by _check_warning_settings
+            account.warning_levels = format_levels(levels)
+
+    @api.depends("warning_alert_seq", "warning_alert_level", "warning_alert_ids")
+    def _compute_warning_last_alert(self):
+        last = {}
+        if self.ids:
+            self.flush_recordset(["warning_alert_seq", "warning_alert_level"])
+            rows = self.env.execute_query(
+                SQL(
+                    """
+                    SELECT DISTINCT ON (account_id) account_id, sequence, date, level
+                      FROM iap_credit_alert WHERE account_id = ANY(%s)
+                     ORDER BY account_id, sequence DESC
+                    """,
+                    self.ids,
+                )
+            )
+            last = {row[0]: row[1:] for row in rows}
+        for account in self:
+            sequence, date, level = last.get(account.id, (0, False, 0.0))
+            account.warning_last_alert_date = date
+            account.warning_last_alert_level = level
+            account.warning_alert_pending = bool(
+                account.credit_mode == "local" and account.warning_alert_level and account.warning_alert_seq > sequence
+            )
+
+    def _compute_warning_buy_url(self):
+        """The target of the account's Buy Credit button (`action_buy_credits`), made absolute.
+
+        The stock URL points to Odoo's IAP server; the local Buy Credit page, relative
+        to this database, gets this database's base URL in front.
+        """
+        for account in self:
+            url = account.get_credits_url(account.service_name, account_token=account.sudo().account_token)
+            account.warning_buy_url = urljoin(account.get_base_url(), url)
+
+    @api.constrains("warning_enabled", "warning_email", "warning_extra_thresholds", "warning_user_ids")
+    def _check_warning_settings(self):
+        for account in self:
+            for address in split_addresses(account.warning_email):
+                if not single_email_re.match(address):
+                    raise ValidationError(
+                        self.env._(
+                            "%(address)s is not a valid email address (account %(account)s).",
+                            address=address,
+                            account=account.display_name,
+                        )
+                    )
+            try:
+                parse_thresholds(account.warning_extra_thresholds)
+            except ValueError as error:
+                raise ValidationError(
+                    self.env._(
+                        "Earlier warnings must be numbers of credits, zero or more, separated by commas: "
+                        "%(value)s is not one.",
+                        value=error.args[0],
+                    )
+                ) from None
+            if account.warning_enabled and not (split_addresses(account.warning_email) or account.warning_user_ids):
+                raise ValidationError(
+                    self.env._(
+                        "The threshold warning of %(account)s needs a contact email or an email alert recipient.",
+                        account=account.display_name,
+                    )
+                )
+
+    # ------------------------------------------------------------
+    # CRUD: a change of the levels restarts the alert state
+    # ------------------------------------------------------------
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        accounts = super().create(vals_list)
+        accounts.filtered("warning_levels")._warning_reset()
+        return accounts
+
+    def write(self, vals):
+        res = super().write(vals)
+        if ALERT_LEVEL_FIELDS & set(vals):
+            self._warning_reset()
+        return res
+
+    # ------------------------------------------------------------
+    # ALERT STATE — private
+    # ------------------------------------------------------------
+
+    def _warning_check_move(self, available):
+        """Hot path, called by the ledger after credits moved: move the alert state on a crossing.
+
+        Reads only values already in the cache (the ledger loaded the account row), so
+        an account without levels, or still on the same side of them, costs no query.
+
+        :param float available: the available credits right after the movement
+        """
+        next_level, alert_level = self.warning_next_level, self.warning_alert_level
+        if (next_level and available < next_level) or (alert_level and available >= alert_level):
+            self._warning_update_states()
+
+    def _warning_reset(self):
+        """Forget the alert state of these accounts (their levels changed) and evaluate it anew."""
+        if not self:
+            return
+        self.flush_recordset(["warning_levels", *ALERT_STATE_FIELDS])
+        self.env.cr.execute(
+            SQL(
+                """
+                UPDATE iap_account a
+                   SET warning_alert_level = NULL,
+                       warning_next_level = (SELECT max(x) FROM unnest(%(levels)s) x)
+                 WHERE a.id = ANY(%(ids)s)
+                """,
+                levels=self._warning_sql_levels(),
+                ids=self.ids,
+            )
+        )
+        self.invalidate_recordset(ALERT_STATE_FIELDS)
+        self._warning_update_states()
+
+    def _warning_update_states(self):
+        """Move the alert state of the accounts that crossed a level, in one statement.
+
+        On ``self`` (the hot path, an account) or, on an empty recordset, on every
+        account (the job's catch-up). An account that fell below its next level gets
+        the lowest level it is now below as alerted level, and a new crossing number
+        (an alert due); one
+        whose credits rose to its alerted level or above is re-armed: its alerted level
+        becomes the lowest level it is still below, if any. When alerts got queued, the
+        alert job is triggered.
+
+        :return: the ids of the accounts whose alert got queued
+        """
+        where = SQL("a.id = ANY(%s)", self.ids) if self else SQL("TRUE")
+        if not self:
+            self.flush_model(["warning_levels", *ALERT_STATE_FIELDS])
+        rows = self.env.execute_query(
+            SQL(
+                """
+                WITH crossed AS (
+                    SELECT a.id, a.credit_available < a.warning_next_level AS fell, %(levels)s AS levels,
+                           (SELECT min(x) FROM unnest(%(levels)s) x WHERE a.credit_available < x) AS level
+                      FROM iap_account a
+                     WHERE a.credit_mode = 'local' AND a.warning_levels IS NOT NULL AND %(where)s
+                       AND (a.credit_available < a.warning_next_level OR a.credit_available >= a.warning_alert_level)
+                )
+                UPDATE iap_account a
+                   SET warning_alert_level = c.level,
+                       warning_next_level = (
+                           SELECT max(x) FROM unnest(c.levels) x WHERE c.level IS NULL OR x < c.level),
+                       warning_alert_seq = COALESCE(a.warning_alert_seq, 0) + CASE WHEN c.fell THEN 1 ELSE 0 END
+                  FROM crossed c
+                 WHERE a.id = c.id
+             RETURNING a.id, c.fell
+                """,
+                levels=self._warning_sql_levels(),
+                where=where,
+            )
+        )
+        if not rows:
+            return []
+        self.browse([row[0] for row in rows]).invalidate_recordset(ALERT_STATE_FIELDS)
+        queued = [account_id for account_id, fell in rows if fell]
+        if queued:
+            self.env.ref(ALERT_CRON_XMLID)._trigger()
+        return queued
+
+    @api.model
+    def _warning_sql_levels(self):
+        return SQL("string_to_array(a.warning_levels, ',')::numeric[]")
+
+    # ------------------------------------------------------------
+    # ALERT JOB
+    # ------------------------------------------------------------
+
+    @api.model
+    def _cron_credit_alerts(self, batch_size=500):
+        """Scheduled action: catch accounts gone low, then email the due alerts, batch by batch."""
+        self._warning_update_states()
+        self.env["ir.cron"]._commit_progress(0)  # release the rows the catch-up updated at once
+        while True:
+            sent = self._warning_send_due(limit=batch_size)
+            if sent < batch_size:
+                self.env["ir.cron"]._commit_progress(sent, remaining=0)
+                return
+            if not self.env["ir.cron"]._commit_progress(sent):
+                return
+
+    @api.model
+    def _warning_process_alerts(self, limit=None):
+        """What the scheduled action does, without its commits: catch up, then email.
+
+        :return: how many accounts were alerted
+        """
+        self._warning_update_states()
+        return self._warning_send_due(limit=limit)
+
+    @api.model
+    def _warning_send_due(self, limit=None):
+        """Email up to ``limit`` due alerts.
+
+        The number of SQL queries does not depend on the number of accounts: one query
+        finds the due alerts, the template is rendered for all of them at once, and
+        the chatter messages, mails and alert log are inserted by one statement.
+
+        :return: how many accounts were alerted
+        """
+        rows = self.env.execute_query(
+            SQL("SELECT a.id FROM iap_account a WHERE %s ORDER BY a.id LIMIT %s", _PENDING, limit)
+        )
+        accounts = self.sudo().browse([row[0] for row in rows])
+        if accounts:
+            accounts._warning_send_alerts()
+        return len(accounts)
+
+    def _warning_send_alerts(self):
+        """Email the alert of these accounts with the template, and log it.
+
+        The template is rendered for all the accounts at once. One chatter message per
+        account holds the rendered email; one `mail.mail` per recipient address (each
+        contact address, each alert recipient user, without duplicates) shares it, so
+        the mail queue sends them after the commit and the chatter shows what was sent.
+        Messages, mails and alert log are inserted by one SQL statement: the ORM would
+        insert them 100 rows at a time, and the job must cost the same number of queries
+        for 10 accounts as for 1,000. The account rows are only read: a debit running
+        meanwhile never waits for the job.
+        """
+        template = self.env.ref(ALERT_TEMPLATE_XMLID).sudo()
+        rendered = template._generate_template(self.ids, ("subject", "body_html", "email_from", "reply_to"))
+        author = self.env.user.partner_id
+        Message = self.env["mail.message"]
+        messages, recipients = [], []
+        for account in self:
+            values = rendered[account.id]
+            email_from = values.get("email_from") or author.email_formatted
+            addresses = {}
+            for address in [
+                *split_addresses(account.warning_email),
+                *account.warning_user_ids.partner_id.mapped("email_formatted"),
+            ]:
+                addresses.setdefault(email_normalize(address), address)
+            recipients += [{"res_id": account.id, "email_to": address} for address in addresses.values()]
+            messages.append(
+                {
+                    "res_id": account.id,
+                    "sequence": account.warning_alert_seq,
+                    "level": account.warning_alert_level,
+                    "available": account.credit_available,
+                    "recipients": ", ".join(addresses.values()),
+                    "subject": values["subject"],
+                    "body": str(values["body_html"]),
+                    "email_from": email_from,
+                    "reply_to": values.get("reply_to") or email_from,
+                    "message_id": Message._get_message_id({"model": self._name, "res_id": account.id}),
+                }
+            )
+        now = fields.Datetime.now()
+        self.env.flush_all()
+        self.env.cr.execute(
+            SQL(
+                """
+                WITH src AS (
+                    SELECT * FROM jsonb_to_recordset(%(messages)s::jsonb) AS s(
+                        res_id int, sequence int, level numeric, available numeric, recipients varchar,
+                        subject varchar, body text, email_from varchar, reply_to varchar, message_id varchar)
+                ), msg AS (
+                    INSERT INTO mail_message (
+                        model, res_id, subject, body, email_from, reply_to, message_id, author_id,
+                        message_type, subtype_id, is_internal, email_add_signature, date,
+                        create_uid, create_date, write_uid, write_date)
+                    SELECT %(model)s, s.res_id, s.subject, s.body, s.email_from, s.reply_to, s.message_id, %(author)s,
+                           'notification', %(subtype)s, TRUE, FALSE, %(now)s, %(uid)s, %(now)s, %(uid)s, %(now)s
+                      FROM src s
+                 RETURNING id, res_id
+                ), log AS (
+                    INSERT INTO iap_credit_alert (
+                        account_id, sequence, level, credit_available, recipients, message_id, date,
+                        create_uid, create_date, write_uid, write_date)
+                    SELECT s.res_id, s.sequence, s.level, s.available, s.recipients, msg.id, %(now)s,
+                           %(uid)s, %(now)s, %(uid)s, %(now)s
+                      FROM src s JOIN msg ON msg.res_id = s.res_id
+                )
+                INSERT INTO mail_mail (
+                    mail_message_id, body_html, email_to, state, auto_delete, is_notification,
+                    create_uid, create_date, write_uid, write_date)
+                SELECT msg.id, s.body, r.email_to, 'outgoing', %(auto_delete)s, TRUE,
+                       %(uid)s, %(now)s, %(uid)s, %(now)s
+                  FROM jsonb_to_recordset(%(recipients)s::jsonb) AS r(res_id int, email_to text)
+                  JOIN msg ON msg.res_id = r.res_id
+                  JOIN src s ON s.res_id = r.res_id
+                """,
+                messages=json.dumps(messages),
+                recipients=json.dumps(recipients),
+                model=self._name,
+                author=author.id,
+                subtype=self.env["ir.model.data"]._xmlid_to_res_id("mail.mt_note"),
+                auto_delete=template.auto_delete,
+                uid=self.env.uid,
+                now=now,
+            )
+        )
+        self.env["mail.message"].invalidate_model()
+        self.env["mail.mail"].invalidate_model()
+        self.env["iap.credit.alert"].invalidate_model()
+        self.invalidate_recordset([*ALERT_STATE_FIELDS, "message_ids"])
+        # The mail queue sends them as soon as this transaction is committed.
+        self.env.ref("mail.ir_cron_mail_scheduler_action")._trigger()
+        _logger.info("Low-credit alerts sent for %s accounts (%s emails)", len(self), len(recipients))
