@@ -3,6 +3,7 @@
 that speak Twilio's and the generic HTTP API's shapes, so that the gateways' client
 code speaks real HTTP."""
 
+import contextlib
 import json
 import socket
 import threading
@@ -101,10 +102,8 @@ class FakeSmsApi:
                 self.send_header("Content-Type", content_type)
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
-                try:
+                with contextlib.suppress(BrokenPipeError, ConnectionResetError):
                     self.wfile.write(data)
-                except (BrokenPipeError, ConnectionResetError):
-                    pass
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
