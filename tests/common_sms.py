@@ -12,6 +12,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs
 from uuid import uuid4
 
+from odoo.tests.common import HttpCase
+
 TWILIO_SID = "AC" + "0" * 32
 TWILIO_TOKEN = "twilio-test-token"
 HTTP_TOKEN = "Bearer generic-test-token"
@@ -185,3 +187,39 @@ class IapSmsMixin:
 
     def _history(self, sms):
         return self.env["iap.sms.message"].search([("uuid", "in", sms.mapped("uuid"))])
+
+
+class IapSmsHttpCase(IapSmsMixin, HttpCase):
+    """A local SMS account with the sandbox gateway, for tests that need the HTTP server."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.company = cls.env.company
+        cls.service_sms = cls.env.ref("sms.iap_service_sms")
+        cls.account = cls.env["iap.account"].create(
+            {
+                "name": "Test SMS account",
+                "service_id": cls.service_sms.id,
+                "company_ids": [(6, 0, cls.company.ids)],
+                "credit_mode": "local",
+            }
+        )
+        cls._setup_sms()
+
+    def _send_from_contact(self, body="Hello"):
+        """Send an SMS from the contact form's composer, as a user does."""
+        composer = (
+            self.env["sms.composer"]
+            .with_context(
+                default_res_model="res.partner",
+                default_res_id=self.partner.id,
+                default_number_field_name="phone",
+                default_composition_mode="comment",
+            )
+            .create({"body": body})
+        )
+        composer.action_send_sms()
+        message = self.env["iap.sms.message"].search([("partner_id", "=", self.partner.id)], limit=1)
+        notification = self.partner.message_ids.filtered(lambda m: m.message_type == "sms")[:1].notification_ids
+        return message, notification

@@ -6,6 +6,11 @@ const BODY = "Hello from the iap_credits tour";
 registry.category("web_tour.tours").add("iap_credits_sms_from_contact", {
     steps: () => [
         {
+            content: "Focus the phone number: its Call and SMS buttons show",
+            trigger: ".o_form_view .o_field_widget[name=phone] input",
+            run: "click",
+        },
+        {
             content: "Click the SMS button next to the phone number",
             trigger: ".o_form_view .o_field_widget[name=phone] .o_field_phone_sms",
             run: "click",
