@@ -40,6 +40,9 @@
         "demo/iap_credits_sms_demo.xml",
     ],
     "assets": {
+        "web.assets_backend": [
+            "iap_credits/static/src/core/**/*",
+        ],
         "web.assets_tests": [
             "iap_credits/static/tests/tours/**/*",
         ],

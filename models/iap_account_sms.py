@@ -1,6 +1,9 @@
 # Part of iap_credits. See LICENSE file for full copyright and licensing details.
 
 from odoo import api, fields, models
+from odoo.tools import SQL
+
+from .iap_account import DEFAULT_MODE_PARAM
 
 
 class IapAccount(models.Model):
@@ -16,6 +19,18 @@ class IapAccount(models.Model):
         help="How the SMS paid with this account's local credits are delivered.",
     )
     sms_message_count = fields.Integer(compute="_compute_sms_message_count", string="SMS Sent")
+
+    def init(self):
+        """Give ``credit_mode`` a database default too.
+
+        Stock code that runs while this addon's models are not loaded (the data of a
+        dependency being updated, that dependency's at_install tests) creates IAP
+        accounts without the column: they get the mode new accounts get anyway.
+        """
+        res = super().init()
+        mode = self.env["ir.config_parameter"].sudo().get_param(DEFAULT_MODE_PARAM, "local")
+        self.env.cr.execute(SQL("ALTER TABLE iap_account ALTER COLUMN credit_mode SET DEFAULT %s", mode))
+        return res
 
     @api.depends("service_name")
     def _compute_sms_message_count(self):

@@ -36,9 +36,8 @@ class IapSmsGateway(models.Model):
     twilio_account_sid = fields.Char(
         string="Twilio Account SID", groups="base.group_system", help="Starts with AC; see the Twilio console."
     )
-    twilio_auth_token = fields.Char(string="Twilio Auth Token", groups="base.group_system")
+    twilio_auth_token = fields.Char(groups="base.group_system", help="The auth token of the Twilio account.")
     twilio_from_number = fields.Char(
-        string="Twilio From Number",
         groups="base.group_system",
         help="The Twilio number (E.164) or alphanumeric sender ID the SMS are sent from.",
     )

@@ -17,3 +17,14 @@ class TestSmsTour(IapSmsHttpCase):
         self.assertEqual((message.state, message.credits, message.gateway_id), ("sent", 1.0, self.sandbox))
         self.account.invalidate_recordset()
         self.assertEqual(self.account.credit_balance, 9, "the balance dropped by the price of the SMS")
+
+    def test_insufficient_credit_offers_to_buy(self):
+        self.account._credits_grant(0.5, "Not enough for one SMS")
+        self.start_tour(f"/odoo/contacts/{self.partner.id}", "iap_credits_sms_insufficient_credit", login="admin")
+        message = self.env["iap.sms.message"].search([("partner_id", "=", self.partner.id)])
+        self.assertEqual((message.state, message.failure_type, message.credits), ("error", "sms_credit", 0))
+        self.assertCredits(0.5)
+
+    def assertCredits(self, balance):
+        self.account.invalidate_recordset()
+        self.assertEqual((self.account.credit_balance, self.account.credit_reserved), (balance, 0))
