@@ -1,6 +1,9 @@
 # Part of iap_credits. See LICENSE file for full copyright and licensing details.
 """The stock ways of sending SMS, charged in local credits (sandbox gateway)."""
 
+from odoo.tests import new_test_user
+from odoo.tests.common import TransactionCase
+
 from odoo.addons.sms.tools.sms_api import SmsApi
 
 from ..tools.sms_api import SmsApiLocal
@@ -167,3 +170,49 @@ class TestSmsSending(IapSmsMixin, IapCreditsCase):
         self.assertCredits(self.account, 9)
         message = self.env["iap.sms.message"].search([("partner_id", "=", self.partner.id)])
         self.assertEqual(message.body, "Hi Alice SMS")
+
+    def test_internal_user_sends_and_pays(self):
+        """A plain internal user sends from the composer; the ledger moves under sudo only."""
+        self.account._credits_grant(10, "Welcome")
+        user = new_test_user(self.env, login="sms_sender", groups="base.group_user,base.group_partner_manager")
+        self.assertFalse(user.has_group("iap_credits.group_iap_credits_manager"))
+        composer = self._composer(self.partner.with_user(user), "Hello from a user").with_user(user)
+        self.assertEqual(composer.iap_credits_estimate, 1)
+        composer.action_send_sms()
+        self.assertCredits(self.account, 9)
+        message = self.env["iap.sms.message"].search([("partner_id", "=", self.partner.id)])
+        self.assertEqual((message.state, message.create_uid), ("sent", user))
+        self.assertEqual(self.partner.with_user(user).iap_sms_count, 1)
+
+
+class TestSmsDemo(TransactionCase):
+    """With demo data, the admin sends an SMS from a contact through the sandbox."""
+
+    def test_demo_admin_sends_from_contact(self):
+        account = self.env.ref("iap_credits.iap_account_sms_demo", raise_if_not_found=False)
+        if not account:
+            self.skipTest("installed without demo data")
+        self.assertEqual(account.sms_gateway_id.code, "sandbox")
+        admin_env = self.env(user=self.env.ref("base.user_admin"))
+        partner = admin_env.ref("base.res_partner_1")
+        before = account.credit_balance
+        composer = (
+            admin_env["sms.composer"]
+            .with_context(
+                default_res_model="res.partner",
+                default_res_id=partner.id,
+                default_number_field_name="phone",
+                default_composition_mode="comment",
+            )
+            .create({"body": "Your order is ready"})
+        )
+        self.assertEqual(composer.iap_credits_estimate, 1)
+        composer.action_send_sms()
+        account.invalidate_recordset()
+        self.assertEqual(account.credit_balance, before - 1)
+        outbox = admin_env["iap.sms.message"].search([("partner_id", "=", partner.id)])
+        self.assertRecordValues(
+            outbox, [{"number": "+16238537197", "state": "sent", "credits": 1, "gateway_id": account.sms_gateway_id.id}]
+        )
+        notification = partner.message_ids.filtered(lambda m: m.message_type == "sms")[:1].notification_ids
+        self.assertEqual(notification.notification_status, "pending")
