@@ -1,6 +1,6 @@
 # Part of iap_credits. See LICENSE file for full copyright and licensing details.
 
-from odoo import fields, models
+from odoo import api, fields, models
 
 
 class ResPartner(models.Model):
@@ -17,7 +17,9 @@ class ResPartner(models.Model):
         help="Credits spent on the SMS sent to this contact with local credits.",
     )
 
+    @api.depends_context("uid")
     def _compute_iap_sms_stats(self):
+        # Record rules decide which SMS a user sees: the figures depend on the user.
         stats = {
             partner.id: (count, credits)
             for partner, count, credits in self.env["iap.sms.message"]._read_group(

@@ -183,6 +183,11 @@ class TestSmsSending(IapSmsMixin, IapCreditsCase):
         message = self.env["iap.sms.message"].search([("partner_id", "=", self.partner.id)])
         self.assertEqual((message.state, message.create_uid), ("sent", user))
         self.assertEqual(self.partner.with_user(user).iap_sms_count, 1)
+        # SMS bodies are personal data: a user sees the SMS they sent, not the others'.
+        self._composer(self.partner, "Sent by the admin").action_send_sms()
+        self.partner.invalidate_recordset(["iap_sms_count"])
+        self.assertEqual(self.partner.with_user(user).iap_sms_count, 1)
+        self.assertEqual(self.partner.iap_sms_count, 2)
 
 
 class TestSmsDemo(TransactionCase):

@@ -23,8 +23,8 @@ class TestSmsTour(IapSmsHttpCase):
         self.start_tour(f"/odoo/contacts/{self.partner.id}", "iap_credits_sms_insufficient_credit", login="admin")
         message = self.env["iap.sms.message"].search([("partner_id", "=", self.partner.id)])
         self.assertEqual((message.state, message.failure_type, message.credits), ("error", "sms_credit", 0))
-        self.assertCredits(0.5)
+        self._assertBalance(0.5)
 
-    def assertCredits(self, balance):
+    def _assertBalance(self, balance):
         self.account.invalidate_recordset()
         self.assertEqual((self.account.credit_balance, self.account.credit_reserved), (balance, 0))
