@@ -1,8 +1,13 @@
 # Part of iap_credits. See LICENSE file for full copyright and licensing details.
 
-from odoo import models
+from odoo import models, tools
 
 from ..tools.sms_api import SmsApiLocal
+
+# Gateways that call the provider once per SMS: smaller batches, so that the account's
+# row (locked by the batch's hold until the transaction ends) is not held for long.
+PER_MESSAGE_GATEWAYS = {"twilio"}
+PER_MESSAGE_BATCH_PARAM = "iap_credits.sms_per_message_batch_size"
 
 
 class SmsSms(models.Model):
@@ -34,7 +39,19 @@ class SmsSms(models.Model):
         if self.env.context.get("sms_api") or not self:
             return super()._send(unlink_failed=unlink_failed, unlink_sent=unlink_sent, raise_exception=raise_exception)
         for sms_api, sms in self._split_by_api():
-            super(SmsSms, sms.with_context(sms_api=sms_api))._send(
-                unlink_failed=unlink_failed, unlink_sent=unlink_sent, raise_exception=raise_exception
-            )
+            for batch_ids in sms._split_batch():
+                super(SmsSms, self.browse(batch_ids).with_context(sms_api=sms_api))._send(
+                    unlink_failed=unlink_failed, unlink_sent=unlink_sent, raise_exception=raise_exception
+                )
         return None
+
+    def _split_batch(self):
+        """Override of `sms`: smaller batches for gateways that send one SMS per request."""
+        companies = self._get_sms_company()
+        if len(companies) == 1:
+            account = companies._iap_credits_sms_account()
+            if account.credit_mode == "local" and account.sms_gateway_id.code in PER_MESSAGE_GATEWAYS:
+                size = int(self.env["ir.config_parameter"].sudo().get_param(PER_MESSAGE_BATCH_PARAM, 10))
+                yield from tools.split_every(size, self.ids)
+                return
+        yield from super()._split_batch()

@@ -102,6 +102,16 @@ class TestTwilioGateway(GatewayFailureMixin, IapSmsMixin, IapCreditsCase):
         history = self._history(sms)
         self.assertTrue(all(ref.startswith("SM") for ref in history.mapped("provider_ref")))
 
+    def test_small_batches(self):
+        """Twilio takes one request per SMS: batches of 10, each its own hold."""
+        self.account._credits_grant(10, "More")
+        sms = self._create_sms([f"+324700000{i:02d}" for i in range(12)])
+        sms.send()
+        self.assertEqual(set(sms.mapped("state")), {"pending"})
+        holds = self.account.transaction_ids.filtered(lambda t: t.kind == "reservation")
+        self.assertEqual(sorted(holds.mapped("reserved_change")), [2, 10])
+        self.assertCredits(self.account, 8)
+
     def test_refused_number_not_charged(self):
         self.api.rejected = {NUMBERS[1]}
         sms = self._create_sms(NUMBERS)
