@@ -3,8 +3,9 @@
 #   make test                set up, fresh database, install, lint, pytest-odoo, drop database
 #   make bench               set up, run the benchmarks (figures also in $$BENCH_OUT)
 #   make odoo ARGS='...'     Odoo's own command line with this project's configuration
+#   make test-stock          Odoo's own sms tests, with iap_credits installed and accounts in Odoo IAP mode
 SHELL := /bin/bash
-.PHONY: run test lint bench odoo setup
+.PHONY: run test lint bench odoo setup test-stock
 setup:
 	@bash dev/setup.sh
 run:
@@ -17,3 +18,5 @@ bench:
 	@bash dev/bench.sh
 odoo: setup
 	@source .state/env.sh && python "$$ODOO_SRC/odoo-bin" -c "$$ODOO_RC" $(ARGS)
+test-stock:
+	@bash dev/test-stock.sh

@@ -16,7 +16,7 @@
         "payment",
         "contacts",
     ],
-    "external_dependencies": {"python": ["phonenumbers"]},
+    "external_dependencies": {"python": ["phonenumbers", "twilio"]},
     "data": [
         "security/iap_credits_security.xml",
         "security/ir.model.access.csv",
@@ -26,6 +26,14 @@
         "views/iap_credit_transaction_views.xml",
         "wizard/iap_credit_adjustment_views.xml",
         "views/iap_credit_pack_views.xml",
+        # SMS through local credits and gateways
+        "security/iap_credits_sms_security.xml",
+        "views/iap_sms_gateway_views.xml",
+        "views/iap_sms_message_views.xml",
+        "views/iap_sms_rate_views.xml",
+        "views/iap_account_sms_views.xml",
+        "views/res_partner_views.xml",
+        "wizard/sms_composer_views.xml",
         "views/menus.xml",
         "views/credit_purchase_templates.xml",
         "data/mail_template_data.xml",
@@ -35,8 +43,12 @@
         "demo/iap_credits_demo.xml",
         "demo/iap_credit_pack_demo.xml",
         "demo/iap_credits_alert_demo.xml",
+        "demo/iap_credits_sms_demo.xml",
     ],
     "assets": {
+        "web.assets_backend": [
+            "iap_credits/static/src/core/**/*",
+        ],
         "web.assets_tests": [
             "iap_credits/static/tests/tours/**/*",
         ],

@@ -1,2 +1,3 @@
 # Part of iap_credits. See LICENSE file for full copyright and licensing details.
 from . import credit_purchase
+from . import sms

@@ -7,6 +7,9 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 bash "$ROOT/dev/setup.sh"
 source "$ROOT/.state/env.sh"
 bash "$ROOT/dev/lint.sh"
+# Odoo's own sms tests with the addon installed (about a minute); first, so that the
+# closing line below stays this suite's.
+bash "$ROOT/dev/test-stock.sh"
 
 DB=${IAP_TEST_DB:-iap_credits_test_$$}
 # A free port for the HTTP server of the tours, so parallel runs never collide.

@@ -1,1 +1,3 @@
 # Part of iap_credits. See LICENSE file for full copyright and licensing details.
+from . import sms_numbers
+from . import sms_segments

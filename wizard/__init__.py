@@ -1,2 +1,3 @@
 # Part of iap_credits. See LICENSE file for full copyright and licensing details.
 from . import iap_credit_adjustment
+from . import sms_composer

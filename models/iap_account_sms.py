@@ -1,0 +1,47 @@
+# Part of iap_credits. See LICENSE file for full copyright and licensing details.
+
+from odoo import api, fields, models
+from odoo.tools import SQL
+
+from .iap_account import DEFAULT_MODE_PARAM
+
+
+class IapAccount(models.Model):
+    """SMS settings of a local credit account: the gateway that delivers its SMS."""
+
+    _inherit = "iap.account"
+
+    sms_gateway_id = fields.Many2one(
+        "iap.sms.gateway",
+        string="SMS Gateway",
+        ondelete="restrict",
+        tracking=True,
+        help="How the SMS paid with this account's local credits are delivered.",
+    )
+    sms_message_count = fields.Integer(compute="_compute_sms_message_count", string="SMS Sent")
+
+    def init(self):
+        """Give ``credit_mode`` a database default too.
+
+        Stock code that runs while this addon's models are not loaded (the data of a
+        dependency being updated, that dependency's at_install tests) creates IAP
+        accounts without the column: they get the mode new accounts get anyway.
+        """
+        res = super().init()
+        mode = self.env["ir.config_parameter"].sudo().get_param(DEFAULT_MODE_PARAM, "local")
+        self.env.cr.execute(SQL("ALTER TABLE iap_account ALTER COLUMN credit_mode SET DEFAULT %s", mode))
+        return res
+
+    @api.depends("service_name")
+    def _compute_sms_message_count(self):
+        counts = dict(
+            self.env["iap.sms.message"]._read_group([("account_id", "in", self.ids)], ["account_id"], ["__count"])
+        )
+        for account in self:
+            account.sms_message_count = counts.get(account, 0)
+
+    def action_open_sms_messages(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("iap_credits.iap_sms_message_action")
+        action["domain"] = [("account_id", "=", self.id)]
+        return action

@@ -1,0 +1,96 @@
+# Part of iap_credits. See LICENSE file for full copyright and licensing details.
+
+import logging
+
+from odoo import api, fields, models
+
+_logger = logging.getLogger(__name__)
+
+
+class IapSmsGateway(models.Model):
+    """A way to deliver the SMS of local credit accounts.
+
+    Each gateway has a provider ``code``; a new provider is a ``selection_add`` on it
+    plus overrides of the ``_sms_…`` hooks below that return early for other codes
+    (the pattern of `payment.provider`). This file holds the hooks and the ``sandbox``
+    provider, which sends nothing and keeps every SMS in the outbox.
+
+    A gateway is given the work already checked and priced by the dispatch layer: SMS
+    with a valid E.164 number, one per destination. It answers one outcome per SMS and
+    never raises for a delivery problem, so that a failed SMS is never charged.
+    """
+
+    _name = "iap.sms.gateway"
+    _description = "SMS Gateway"
+    _order = "sequence, id"
+
+    name = fields.Char(required=True, translate=True)
+    sequence = fields.Integer(default=10)
+    code = fields.Selection(
+        [("sandbox", "Sandbox")],
+        string="Provider",
+        required=True,
+        default="sandbox",
+        help="Sandbox: sends nothing, marks the SMS sent and keeps it in the SMS outbox — to try the "
+        "whole flow without a provider account.",
+    )
+    active = fields.Boolean(default=True)
+    company_id = fields.Many2one(
+        "res.company",
+        default=lambda self: self.env.company,
+        help="Leave empty to share the gateway between companies.",
+    )
+    timeout = fields.Integer(
+        string="Timeout (seconds)",
+        default=10,
+        help="How long to wait for the provider's answer before counting the SMS as failed.",
+    )
+    account_ids = fields.One2many("iap.account", "sms_gateway_id", string="Accounts")
+    message_count = fields.Integer(compute="_compute_message_count", string="SMS")
+
+    _timeout_positive = models.Constraint("CHECK(timeout > 0)", "The timeout of a gateway must be positive.")
+
+    def _compute_message_count(self):
+        counts = dict(
+            self.env["iap.sms.message"]._read_group([("gateway_id", "in", self.ids)], ["gateway_id"], ["__count"])
+        )
+        for gateway in self:
+            gateway.message_count = counts.get(gateway, 0)
+
+    # ------------------------------------------------------------
+    # ACTIONS
+    # ------------------------------------------------------------
+
+    def action_open_messages(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("iap_credits.iap_sms_message_action")
+        action["domain"] = [("gateway_id", "=", self.id)]
+        return action
+
+    # ------------------------------------------------------------
+    # PROVIDER HOOKS — override them for a new code, returning early for the others
+    # ------------------------------------------------------------
+
+    def _sms_send(self, items):
+        """Deliver a batch of SMS.
+
+        :param list items: dicts with ``uuid``, ``number`` (E.164) and ``body``
+        :return: one outcome per item, in order: a dict with ``success`` (bool),
+            ``state`` (a stock SMS API state: ``success``, ``delivered``, ``server_error``,
+            ``wrong_number_format``, ``unregistered``, ...), and optionally
+            ``failure_reason`` and ``provider_ref`` (the provider's id of the SMS)
+        """
+        self.ensure_one()
+        if self.code != "sandbox":
+            raise NotImplementedError(f"SMS gateway provider {self.code!r} cannot send SMS.")
+        _logger.info("Sandbox SMS gateway %s: %s SMS kept in the outbox, none sent", self.name, len(items))
+        return [{"success": True, "state": "success", "provider_ref": f"sandbox-{item['uuid']}"} for item in items]
+
+    def _sms_failure(self, items, state, reason):
+        """The outcomes of a batch that failed as a whole (unreachable gateway, ...)."""
+        return [{"success": False, "state": state, "failure_reason": reason} for _item in items]
+
+    @api.model
+    def _sms_status_url(self, route):
+        """Absolute URL of a delivery-report route of this database."""
+        return self.env["ir.config_parameter"].sudo().get_param("web.base.url", "").rstrip("/") + route

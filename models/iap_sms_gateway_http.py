@@ -1,0 +1,168 @@
+# Part of iap_credits. See LICENSE file for full copyright and licensing details.
+
+import logging
+import secrets
+
+import requests
+
+from odoo import fields, models
+from odoo.exceptions import UserError
+
+_logger = logging.getLogger(__name__)
+
+# Per-message statuses of the generic HTTP API, as stock SMS API states.
+HTTP_STATUS_TO_STATE = {
+    "accepted": "success",
+    "queued": "success",
+    "sent": "success",
+    "delivered": "delivered",
+    "invalid_number": "wrong_number_format",
+    "rejected": "server_error",
+    "failed": "server_error",
+}
+HTTP_SUCCESS_STATES = {"success", "delivered"}
+
+
+class IapSmsGateway(models.Model):
+    """Generic HTTP provider: any SMS API that takes a JSON batch.
+
+    The gateway POSTs ``{"messages": [{"id", "to", "body"}], "status_url"}`` to the
+    configured URL with the configured authentication header, and reads the answer
+    ``{"results": [{"id", "status", "provider_id", "error"}]}``, one result per message;
+    ``status`` is one of ``accepted``, ``queued``, ``sent``, ``delivered``,
+    ``invalid_number``, ``rejected``, ``failed``. Delivery reports come back, in the same
+    shape, to ``status_url`` with the header ``X-IAP-Credits-Token``.
+    """
+
+    _inherit = "iap.sms.gateway"
+
+    code = fields.Selection(selection_add=[("http", "Generic HTTP (JSON)")], ondelete={"http": "set default"})
+    http_url = fields.Char(
+        string="API URL",
+        groups="base.group_system",
+        help="The URL the batch of SMS is POSTed to as JSON.",
+    )
+    http_auth_header = fields.Char(
+        string="Authentication Header",
+        default="Authorization",
+        groups="base.group_system",
+        help="Name of the HTTP header that carries the credentials, e.g. Authorization or X-Api-Key.",
+    )
+    http_auth_value = fields.Char(
+        string="Authentication Value",
+        groups="base.group_system",
+        help="Value of the authentication header, e.g. 'Bearer <token>'.",
+    )
+    http_callback_token = fields.Char(
+        string="Delivery Report Token",
+        default=lambda self: secrets.token_urlsafe(24),
+        copy=False,
+        groups="base.group_system",
+        help="The provider sends it in the X-IAP-Credits-Token header of its delivery reports.",
+    )
+
+    # ------------------------------------------------------------
+    # PROVIDER HOOKS
+    # ------------------------------------------------------------
+
+    def _sms_send(self, items):
+        """Override of `iap_credits` to POST the batch to the generic HTTP API."""
+        if self.code != "http":
+            return super()._sms_send(items)
+        payload = {
+            "messages": [{"id": item["uuid"], "to": item["number"], "body": item["body"]} for item in items],
+            "status_url": self._sms_status_url(f"/iap_credits/sms/http/status/{self.id}"),
+        }
+        try:
+            answer = self._http_make_request(payload)
+            results = self._http_parse_results(answer)
+        except UserError as error:
+            return self._sms_failure(items, "server_error", str(error))
+        outcomes = []
+        for item in items:
+            result = results.get(item["uuid"])
+            if result is None:
+                outcomes.append(
+                    {
+                        "success": False,
+                        "state": "server_error",
+                        "failure_reason": self.env._(
+                            "The SMS gateway %(name)s did not answer about this SMS.", name=self.name
+                        ),
+                    }
+                )
+                continue
+            state = HTTP_STATUS_TO_STATE.get(result.get("status"), "server_error")
+            outcomes.append(
+                {
+                    "success": state in HTTP_SUCCESS_STATES,
+                    "state": state,
+                    "provider_ref": str(result.get("provider_id") or ""),
+                    "failure_reason": False
+                    if state in HTTP_SUCCESS_STATES
+                    else (result.get("error") or result.get("status")),
+                }
+            )
+        return outcomes
+
+    # ------------------------------------------------------------
+    # HTTP
+    # ------------------------------------------------------------
+
+    def _http_make_request(self, payload):
+        """POST ``payload`` to the API and return its JSON answer.
+
+        :raise UserError: with a translated message when the API is unreachable, too slow,
+            answers an HTTP error or something that is not JSON
+        """
+        self.ensure_one()
+        gateway = self.sudo()
+        if not gateway.http_url:
+            raise UserError(self.env._("The SMS gateway %(name)s has no API URL.", name=self.name))
+        headers = {"Accept": "application/json"}
+        if gateway.http_auth_header and gateway.http_auth_value:
+            headers[gateway.http_auth_header] = gateway.http_auth_value
+        try:
+            response = requests.post(gateway.http_url, json=payload, headers=headers, timeout=self.timeout)
+            response.raise_for_status()
+        except requests.exceptions.Timeout as error:
+            _logger.warning("SMS gateway %s: timeout after %ss: %s", self.name, self.timeout, error)
+            raise UserError(
+                self.env._(
+                    "The SMS gateway %(name)s did not answer within %(timeout)s seconds.",
+                    name=self.name,
+                    timeout=self.timeout,
+                )
+            ) from error
+        except requests.exceptions.HTTPError as error:
+            _logger.warning("SMS gateway %s: HTTP error %s: %s", self.name, error.response.status_code, error)
+            raise UserError(
+                self.env._(
+                    "The SMS gateway %(name)s answered with the error %(status)s: %(text)s",
+                    name=self.name,
+                    status=error.response.status_code,
+                    text=(error.response.text or "")[:200],
+                )
+            ) from error
+        except requests.exceptions.RequestException as error:
+            _logger.warning("SMS gateway %s: unreachable: %s", self.name, error)
+            raise UserError(
+                self.env._("The SMS gateway %(name)s could not be reached: %(error)s", name=self.name, error=error)
+            ) from error
+        try:
+            return response.json()
+        except ValueError as error:
+            _logger.warning("SMS gateway %s: answer is not JSON: %r", self.name, response.text[:200])
+            raise UserError(
+                self.env._("The SMS gateway %(name)s gave an answer that is not JSON.", name=self.name)
+            ) from error
+
+    def _http_parse_results(self, answer):
+        """:return: ``{message id: result dict}`` from the API's answer
+        :raise UserError: when the answer has not the expected shape
+        """
+        results = answer.get("results") if isinstance(answer, dict) else None
+        if not isinstance(results, list) or not all(isinstance(r, dict) and r.get("id") for r in results):
+            _logger.warning("SMS gateway %s: malformed answer: %r", self.name, answer)
+            raise UserError(self.env._("The SMS gateway %(name)s gave a malformed answer.", name=self.name))
+        return {str(result["id"]): result for result in results}

@@ -1,0 +1,250 @@
+# Part of iap_credits. See LICENSE file for full copyright and licensing details.
+
+import logging
+from uuid import uuid4
+
+from odoo import api, fields, models
+from odoo.tools import float_round
+
+from odoo.addons.iap.tools.iap_tools import InsufficientCreditError
+
+from ..tools.sms_numbers import format_e164
+from ..tools.sms_segments import sms_encoding, sms_rate, sms_segments
+
+_logger = logging.getLogger(__name__)
+
+# Stock SMS API states that mean "handed to the provider" / "delivered".
+SUCCESS_STATES = {"success": "sent", "processing": "sent", "sent": "sent", "delivered": "delivered"}
+# Stock SMS API states as `sms.sms` failure types (see `SmsApiLocal`).
+STATE_TO_FAILURE_TYPE = {
+    "server_error": "sms_server",
+    "sms_number_missing": "sms_number_missing",
+    "wrong_number_format": "sms_number_format",
+    "insufficient_credit": "sms_credit",
+    "duplicate_message": "sms_duplicate",
+    "unregistered": "sms_acc",
+    "country_not_supported": "sms_country_not_supported",
+}
+
+
+class IapSmsMessage(models.Model):
+    """One SMS sent (or refused) for a local credit account: the SMS history and outbox.
+
+    Stock `sms.sms` rows are deleted once sent; this record stays, with the number in
+    E.164, the segments, the credits charged and the delivery state reported by the
+    gateway. The sandbox gateway's outbox is the list of these records.
+    """
+
+    _name = "iap.sms.message"
+    _description = "SMS Outbox"
+    _order = "id desc"
+    _rec_name = "number"
+
+    uuid = fields.Char(string="SMS UUID", readonly=True, index=True, help="UUID of the stock SMS (sms.sms).")
+    account_id = fields.Many2one("iap.account", readonly=True, index=True, ondelete="restrict")
+    gateway_id = fields.Many2one("iap.sms.gateway", readonly=True, index=True, ondelete="set null")
+    gateway_code = fields.Selection(related="gateway_id.code", string="Provider")
+    company_id = fields.Many2one("res.company", readonly=True, index=True)
+    partner_id = fields.Many2one("res.partner", string="Contact", readonly=True, index="btree_not_null")
+    mail_message_id = fields.Many2one("mail.message", string="Chatter Message", readonly=True, ondelete="set null")
+    number = fields.Char(readonly=True, help="The destination, in E.164 when it is valid.")
+    body = fields.Text(readonly=True)
+    encoding = fields.Selection([("gsm7", "GSM-7"), ("ucs2", "UCS-2 (Unicode)")], readonly=True)
+    segments = fields.Integer(readonly=True, help="Number of SMS parts the message was sent as.")
+    credits = fields.Float(
+        digits="IAP Credits", readonly=True, help="Credits charged for this SMS (zero when it failed)."
+    )
+    state = fields.Selection(
+        [("sent", "Sent"), ("delivered", "Delivered"), ("error", "Failed")],
+        readonly=True,
+        required=True,
+        default="sent",
+        index=True,
+    )
+    failure_type = fields.Selection(selection="_selection_failure_type", readonly=True)
+    failure_reason = fields.Text(readonly=True)
+    provider_ref = fields.Char(
+        string="Provider Reference", readonly=True, index="btree_not_null", help="The provider's id of the SMS."
+    )
+    reference = fields.Char(string="Batch", readonly=True, help="Ledger reference of the batch the SMS was sent in.")
+
+    @api.model
+    def _selection_failure_type(self):
+        return [*self.env["mail.notification"]._fields["failure_type"].selection, ("sms_duplicate", "Duplicate")]
+
+    # ------------------------------------------------------------
+    # SENDING — called by `SmsApiLocal._send_sms_batch`
+    # ------------------------------------------------------------
+
+    @api.model
+    def _send_batch(self, account, company, messages):
+        """Check, price, charge and deliver a batch of stock SMS on a local account.
+
+        Numbers are checked and formatted to E.164 (country of the contact, else of the
+        company); missing or invalid numbers and repeated destinations of the same text
+        are refused before the gateway and never charged. The rest is priced (segments times
+        credits per segment of the destination) and handed to the dispatch layer, which
+        holds the credits, calls the account's gateway and captures only what succeeded.
+
+        :param account: the local `iap.account` of the SMS service
+        :param company: the company sending
+        :param list messages: the stock batch: ``[{"content", "numbers": [{"uuid", "number"}]}]``
+        :return: one stock result per SMS: ``{"uuid", "state", "failure_reason", "credit"}``
+        """
+        account = account.sudo()
+        items = [
+            {"uuid": number["uuid"], "raw_number": number.get("number"), "body": message.get("content") or ""}
+            for message in messages
+            for number in message.get("numbers") or []
+        ]
+        sms_by_uuid = (
+            self.env["sms.sms"].sudo().search([("uuid", "in", [item["uuid"] for item in items])]).grouped("uuid")
+        )
+        rates = account.service_id._sms_country_rates()
+        unit_price = account.service_id.credit_unit_price
+        seen = set()
+        to_send = []
+        for item in items:
+            sms = sms_by_uuid.get(item["uuid"])
+            item["sms"] = sms
+            country = (sms and sms.partner_id.country_id) or (sms and sms._get_sms_company().country_id)
+            country = country or company.country_id
+            item["number"] = format_e164(item["raw_number"], country.code)
+            item["segments"] = sms_segments(item["body"])
+            if not item["number"]:
+                item["outcome"] = self._refusal(
+                    "wrong_number_format",
+                    self.env._("Invalid number: %(number)s", number=item["raw_number"])
+                    if item["raw_number"]
+                    else self.env._("Missing number"),
+                )
+            elif (item["number"], item["body"]) in seen:
+                item["outcome"] = self._refusal(
+                    "duplicate_message", self.env._("This SMS was already sent to %(number)s.", number=item["number"])
+                )
+            else:
+                seen.add((item["number"], item["body"]))
+                item["credits"] = float_round(
+                    item["segments"] * sms_rate(item["number"], unit_price, rates), precision_digits=4
+                )
+                to_send.append(item)
+
+        reference = f"sms-{uuid4().hex[:12]}"
+        gateway = account.sms_gateway_id
+        if to_send and not gateway:
+            reason = self.env._(
+                "No SMS gateway is set on the account %(account)s: choose one in its SMS settings.",
+                account=account.display_name,
+            )
+            for item in to_send:
+                item["outcome"] = self._refusal("unregistered", reason)
+        elif to_send:
+            self._dispatch_items(account, gateway, to_send, reference)
+        self._record(account, company, gateway, items, reference)
+        return [
+            {
+                "uuid": item["uuid"],
+                "state": item["outcome"]["state"],
+                "failure_reason": item["outcome"].get("failure_reason") or False,
+                "credit": item.get("credits", 0.0) if item["outcome"]["success"] else 0.0,
+            }
+            for item in items
+        ]
+
+    @api.model
+    def _refusal(self, state, reason):
+        return {"success": False, "state": state, "failure_reason": reason}
+
+    @api.model
+    def _dispatch_items(self, account, gateway, items, reference):
+        """Charge and deliver checked items; sets each item's ``outcome``."""
+        segments = sum(item["segments"] for item in items)
+        description = self.env._(
+            "SMS: %(count)s message(s), %(segments)s segment(s) via %(gateway)s",
+            count=len(items),
+            segments=segments,
+            gateway=gateway.name,
+        )
+
+        def perform(batch):
+            return gateway._sms_send(
+                [{"uuid": item["uuid"], "number": item["number"], "body": item["body"]} for item in batch]
+            )
+
+        try:
+            result = self.env["iap.credit.dispatch"]._dispatch(
+                account, items, lambda item: item["credits"], perform, description, reference=reference
+            )
+        except InsufficientCreditError as error:
+            url = self.env["iap.account"].sudo().get_credits_url(service_name="sms")
+            reason = self.env._("%(error)s Buy credits: %(url)s", error=error, url=url)
+            for item in items:
+                item["outcome"] = self._refusal("insufficient_credit", reason)
+            return
+        except Exception as error:  # the dispatch released the credits; nothing is lost
+            _logger.exception("SMS gateway %s failed on batch %s", gateway.name, reference)
+            reason = self.env._("The SMS gateway %(name)s failed: %(error)s", name=gateway.name, error=error)
+            for item in items:
+                item["outcome"] = self._refusal("server_error", reason)
+            return
+        for item, outcome in zip(items, result.outcomes, strict=True):
+            item["outcome"] = outcome
+
+    @api.model
+    def _record(self, account, company, gateway, items, reference):
+        """One history row per SMS of the batch, refused ones included (with no credits)."""
+        vals_list = []
+        for item in items:
+            outcome = item["outcome"]
+            sms = item["sms"]
+            success = outcome.get("success")
+            vals_list.append(
+                {
+                    "uuid": item["uuid"],
+                    "account_id": account.id,
+                    "gateway_id": gateway.id,
+                    "company_id": company.id,
+                    "partner_id": sms.partner_id.id if sms else False,
+                    "mail_message_id": sms.mail_message_id.id if sms else False,
+                    "number": item["number"] or item["raw_number"],
+                    "body": item["body"],
+                    "encoding": sms_encoding(item["body"]),
+                    "segments": item["segments"],
+                    "credits": item.get("credits", 0.0) if success else 0.0,
+                    "state": SUCCESS_STATES.get(outcome["state"], "error") if success else "error",
+                    "failure_type": False if success else STATE_TO_FAILURE_TYPE.get(outcome["state"], "unknown"),
+                    "failure_reason": outcome.get("failure_reason") or False,
+                    "provider_ref": outcome.get("provider_ref") or False,
+                    "reference": reference,
+                }
+            )
+        return self.sudo().create(vals_list)
+
+    # ------------------------------------------------------------
+    # DELIVERY REPORTS
+    # ------------------------------------------------------------
+
+    def _update_delivery(self, state, provider_error=None, failure_reason=None, notify=True):
+        """Apply a delivery report to the SMS and to its chatter notification.
+
+        :param str state: ``sent``, ``delivered`` or ``error``
+        :param str provider_error: for errors, a stock delivery error (``expired``,
+            ``invalid_destination``, ``not_allowed``, ``not_delivered``, ``rejected``)
+        :param bool notify: update the chatter notifications too (False when the stock
+            route already did)
+        """
+        trackers = self.env["sms.tracker"].sudo()
+        if notify and self:
+            trackers = trackers.search([("sms_uuid", "in", self.mapped("uuid"))])
+        if state == "error":
+            __, failure_type, failure_reason = trackers.with_context(
+                sms_known_failure_reason=failure_reason
+            )._action_update_from_provider_error(provider_error or "not_delivered")
+            self.sudo().write({"state": "error", "failure_type": failure_type, "failure_reason": failure_reason})
+        else:
+            trackers._action_update_from_sms_state("sent" if state == "delivered" else "pending")
+            self.sudo().filtered(lambda m: m.state != "delivered").write({"state": state, "failure_type": False})
+        self.env["sms.sms"].sudo().search(
+            [("uuid", "in", self.mapped("uuid")), ("to_delete", "=", False)]
+        ).to_delete = True
+        return True
