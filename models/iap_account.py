@@ -70,6 +70,17 @@ class IapAccount(models.Model):
     transaction_ids = fields.One2many("iap.credit.transaction", "account_id", string="Ledger", readonly=True)
     transaction_count = fields.Integer(compute="_compute_transaction_count")
     is_credit_manager = fields.Boolean(compute="_compute_is_credit_manager")
+    credit_purchase_pending_count = fields.Integer(
+        string="Pending Purchases",
+        compute="_compute_credit_purchase_pending",
+        help="Credit packs paid but whose payment is not confirmed yet (e.g. a wire transfer).",
+    )
+    credit_purchase_pending_credits = fields.Float(
+        string="Pending Credits",
+        digits="IAP Credits",
+        compute="_compute_credit_purchase_pending",
+        help="Credits that will be added when the pending payments are confirmed.",
+    )
 
     # ------------------------------------------------------------
     # DEFAULTS / COMPUTE
@@ -435,18 +446,6 @@ class IapAccount(models.Model):
     # ------------------------------------------------------------
     # CREDIT PURCHASE (credit packs paid through `payment`)
     # ------------------------------------------------------------
-
-    credit_purchase_pending_count = fields.Integer(
-        string="Pending Purchases",
-        compute="_compute_credit_purchase_pending",
-        help="Credit packs paid but whose payment is not confirmed yet (e.g. a wire transfer).",
-    )
-    credit_purchase_pending_credits = fields.Float(
-        string="Pending Credits",
-        digits="IAP Credits",
-        compute="_compute_credit_purchase_pending",
-        help="Credits that will be added when the pending payments are confirmed.",
-    )
 
     def _compute_credit_purchase_pending(self):
         # In sudo: payment transactions are readable by administrators only, and this only counts them.
