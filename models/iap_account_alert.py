@@ -180,7 +180,10 @@ class IapAccount(models.Model):
         to this database, gets this database's base URL in front.
         """
         for account in self:
-            url = account.get_credits_url(account.service_name, account_token=account.sudo().account_token)
+            if account.credit_mode == "local":
+                url = account._get_buy_credits_path()
+            else:
+                url = account.get_credits_url(account.service_name, account_token=account.sudo().account_token)
             account.warning_buy_url = urljoin(account.get_base_url(), url)
 
     @api.constrains("warning_enabled", "warning_email", "warning_extra_thresholds", "warning_user_ids")

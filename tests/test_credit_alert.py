@@ -87,6 +87,7 @@ class CreditAlertCase(IapCreditsCase):
         self.assertIn(f"{level:.2f}", body)
         self.assertIn(account.warning_buy_url.replace("&", "&amp;"), body, "the Buy Credit button")
         self.assertTrue(account.warning_buy_url.startswith("http"))
+        self.assertIn(f"/iap_credits/buy/{account.id}", account.warning_buy_url, "this database's Buy Credit page")
         self.assertFalse(account.warning_alert_pending)
         self.assertTrue(account.warning_last_alert_date)
         self.assertEqual(account.warning_last_alert_level, level)
