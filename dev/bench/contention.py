@@ -14,6 +14,7 @@ barrier) to the last successful commit; exactness (charges == credits, final bal
 no ledger row ever below zero, captures == charges) checked in the database afterwards.
 """
 
+import logging
 import multiprocessing
 import random
 import time
@@ -36,6 +37,9 @@ FLOOR_UPDATE_GUARDED = """
 def worker_main(config_file, database, index, tasks, results, barrier):
     """Entry point of a worker process: load the registry, then run the tasks it is sent."""
     registry = start_odoo(config_file, database)
+    # Serialization failures are expected here, counted and retried: Odoo's cursor would
+    # log each of them as a "bad query".
+    logging.getLogger("odoo.sql_db").setLevel(logging.CRITICAL)
     results.put(("ready", index))
     while (task := tasks.get()) is not None:
         barrier.wait()
