@@ -4,7 +4,8 @@
 Each worker is a real database connection of its own (``self.registry.cursor()``), with
 its own transaction and snapshot, as an Odoo worker has. What they commit is invisible
 to the test transaction, so the data is created and checked through such cursors and
-deleted with SQL at the end (ledger rows cannot be deleted through the ORM).
+deleted with SQL at the end (ledger rows cannot be deleted through the ORM). The commits
+below are those workers' own, never the test cursor's.
 """
 
 import time
@@ -91,7 +92,7 @@ class TestFaults(TransactionCase):
         expires_at = fields.Datetime.now() + timedelta(seconds=2)
         hold = account._credits_reserve(4, "Work of a worker that dies", reference="dead-worker", expires_at=expires_at)
         hold_id = hold.id
-        cr.commit()
+        cr.commit()  # pylint: disable=invalid-commit
         cr.close()
         self.assertCommitted(CREDITS, reserved=4)
 
@@ -132,7 +133,7 @@ class TestFaults(TransactionCase):
         cr, account = self._worker()
         try:
             hold_id = account._credits_reserve(credits, f"Hold {reference}", reference=reference).id
-            cr.commit()
+            cr.commit()  # pylint: disable=invalid-commit
         finally:
             cr.close()
         return hold_id
@@ -146,7 +147,7 @@ class TestFaults(TransactionCase):
             other_cr, other_account = self._worker()
             try:
                 meanwhile(other_account)
-                other_cr.commit()
+                other_cr.commit()  # pylint: disable=invalid-commit
             finally:
                 other_cr.close()
         return account._credits_capture(hold)
@@ -169,7 +170,7 @@ class TestFaults(TransactionCase):
 
             captured = self._capture(account, hold_id)
             self.assertEqual(captured.credits, -3)
-            cr.commit()
+            cr.commit()  # pylint: disable=invalid-commit
         finally:
             cr.close()
         self.assertCommitted(CREDITS - 2 - 3, reserved=0, captures=2)
@@ -189,7 +190,7 @@ class TestFaults(TransactionCase):
         try:
             captured = retrying(partial(capture, account), account.env)
             self.assertEqual(captured.credits, -3)
-            cr.commit()
+            cr.commit()  # pylint: disable=invalid-commit
         finally:
             cr.close()
         self.assertEqual(len(calls), 2, "the first call failed on serialization and was retried")
