@@ -73,7 +73,7 @@ class IapAccount(models.Model):
     # Kept by the ledger (`iap.credit.transaction._post`) in the statement that moves the
     # credits: counting a ledger of millions of rows on every form read would not scale.
     transaction_count = fields.Integer(
-        string="Transactions", readonly=True, default=0, help="Number of rows in this account's ledger."
+        string="Transactions", readonly=True, default=0, copy=False, help="Number of rows in this account's ledger."
     )
     recent_transaction_ids = fields.Many2many(
         "iap.credit.transaction",
