@@ -218,7 +218,7 @@ def measure(registry, account_ids, reads):
                 start = time.perf_counter()
                 result = Account.web_search_read([], list_spec, limit=LIST_LIMIT, count_limit=COUNT_LIMIT)
                 list_time = time.perf_counter() - start
-                assert any(r["id"] == account_id for r in result["records"]), "the account is not in the list"
+                assert result["records"], "View My Services shows no account"
                 env.invalidate_all()
                 start = time.perf_counter()
                 (record,) = Account.browse(account_id).web_read(form_spec)
