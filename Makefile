@@ -15,7 +15,7 @@ test:
 lint: setup
 	@bash dev/lint.sh
 bench:
-	@bash dev/bench.sh
+	@bash dev/bench.sh $(ARGS)
 odoo: setup
 	@source .state/env.sh && python "$$ODOO_SRC/odoo-bin" -c "$$ODOO_RC" $(ARGS)
 test-stock:

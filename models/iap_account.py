@@ -18,7 +18,9 @@ HOLD_MINUTES_PARAM = "iap_credits.hold_expiry_minutes"
 DEFAULT_HOLD_MINUTES = 60
 MANAGER_GROUP = "iap_credits.group_iap_credits_manager"
 # Fields only the ledger (`iap.credit.transaction._post`) may change.
-LEDGER_FIELDS = {"credit_balance", "credit_reserved", "credit_available"}
+LEDGER_FIELDS = {"credit_balance", "credit_reserved", "credit_available", "transaction_count"}
+# Rows of the ledger shown on the account form; all of them are one click away (Transactions).
+RECENT_LEDGER_ROWS = 80
 
 
 @dataclass
@@ -68,7 +70,17 @@ class IapAccount(models.Model):
     )
     unit_name = fields.Char(related="service_id.unit_name", string="Unit")
     transaction_ids = fields.One2many("iap.credit.transaction", "account_id", string="Ledger", readonly=True)
-    transaction_count = fields.Integer(compute="_compute_transaction_count")
+    # Kept by the ledger (`iap.credit.transaction._post`) in the statement that moves the
+    # credits: counting a ledger of millions of rows on every form read would not scale.
+    transaction_count = fields.Integer(
+        string="Transactions", readonly=True, default=0, copy=False, help="Number of rows in this account's ledger."
+    )
+    recent_transaction_ids = fields.Many2many(
+        "iap.credit.transaction",
+        compute="_compute_recent_transaction_ids",
+        string="Latest Movements",
+        help="The latest movements of the ledger; the Transactions button shows them all.",
+    )
     is_credit_manager = fields.Boolean(compute="_compute_is_credit_manager")
     credit_purchase_pending_count = fields.Integer(
         string="Pending Purchases",
@@ -99,14 +111,16 @@ class IapAccount(models.Model):
     def _compute_is_credit_manager(self):
         self.is_credit_manager = self.env.user.has_group(MANAGER_GROUP)
 
-    def _compute_transaction_count(self):
-        counts = dict(
-            self.env["iap.credit.transaction"]._read_group(
-                [("account_id", "in", self.ids)], ["account_id"], ["__count"]
-            )
-        )
+    def _compute_recent_transaction_ids(self):
+        """The latest rows only, read through the (account, date, id) index: the form of an
+        account with millions of movements opens as fast as that of a new one."""
+        Transaction = self.env["iap.credit.transaction"]
         for account in self:
-            account.transaction_count = counts.get(account, 0)
+            account.recent_transaction_ids = (
+                Transaction.search([("account_id", "=", account.id)], limit=RECENT_LEDGER_ROWS)
+                if account.id
+                else Transaction
+            )
 
     # ------------------------------------------------------------
     # CRUD

@@ -30,6 +30,39 @@ _ROW_COLUMNS = [
     ("hold_expires_at", "timestamp"),
     ("origin_ref", "varchar"),
 ]
+_ROW_PLACEHOLDERS = "(" + ", ".join(f"%s::{sqltype}" for _column, sqltype in _ROW_COLUMNS) + ")"
+
+# The statement of `_post`: the UPDATE of the account row (its lock, the guard, the new
+# balances) feeding the INSERT of the ledger rows. See `_post`.
+_POST_QUERY = """
+    WITH acc AS (
+        UPDATE iap_account a
+           SET credit_balance = a.credit_balance + %(dc)s,
+               credit_reserved = a.credit_reserved + %(dr)s,
+               credit_available = a.credit_available + %(dc)s - %(dr)s,
+               transaction_count = a.transaction_count + %(count)s,
+               balance = CASE WHEN a.credit_mode = 'local'
+                              THEN trim_scale(a.credit_balance + %(dc)s)::text || %(unit)s
+                              ELSE a.balance END
+         WHERE a.id = %(account)s
+           AND (a.credit_available + %(dc)s - %(dr)s >= 0 OR %(dc)s - %(dr)s >= 0){hold_guard}
+     RETURNING a.id, a.service_id, a.credit_balance, a.credit_reserved
+    )
+    INSERT INTO iap_credit_transaction (
+        account_id, service_id, kind, credits, credits_used, reserved_change, balance_after, reserved_after,
+        description, reference, idempotency_key, hold_id, hold_expires_at, origin_ref,
+        user_id, company_id, date, create_uid, create_date, write_uid, write_date
+    )
+    SELECT acc.id, acc.service_id, v.kind, v.credits,
+           CASE WHEN v.kind = 'capture' THEN -v.credits ELSE 0 END, v.reserved_change,
+           acc.credit_balance - v.balance_offset, acc.credit_reserved - v.reserved_offset,
+           v.description, v.reference, v.idempotency_key, v.hold_id, v.hold_expires_at,
+           v.origin_ref, %(uid)s, %(company)s, %(now)s, %(uid)s, %(now)s, %(uid)s, %(now)s
+      FROM acc, (VALUES %(values)s) AS v({columns})
+    RETURNING id, {returning}
+"""
+_POST_HOLD_GUARD = """
+           AND NOT EXISTS (SELECT 1 FROM iap_credit_transaction c WHERE c.hold_id = %(hold)s)"""
 
 
 class IapCreditTransaction(models.Model):
@@ -108,6 +141,14 @@ class IapCreditTransaction(models.Model):
             CREATE INDEX IF NOT EXISTS iap_credit_transaction_open_hold_idx
                 ON iap_credit_transaction (hold_expires_at)
              WHERE kind = 'reservation'
+            """
+        )
+        # An account's ledger in the model's order (the account form's latest movements,
+        # the Transactions list): read from the top of the index, never sorted in full.
+        self.env.cr.execute(
+            """
+            CREATE INDEX IF NOT EXISTS iap_credit_transaction_account_date_idx
+                ON iap_credit_transaction (account_id, date DESC, id DESC)
             """
         )
 
@@ -194,73 +235,54 @@ class IapCreditTransaction(models.Model):
             suffix_credits += row["credits"]
             suffix_reserved += row.get("reserved_change", 0.0)
         origin_ref = f"{origin._name},{origin.id}" if origin else None
-        values = SQL(", ").join(
-            SQL(
-                "(%s)",
-                SQL(", ").join(
-                    SQL("%s::%s", self._post_value(row, column, hold, origin_ref), SQL(sqltype))
-                    for column, sqltype in _ROW_COLUMNS
-                ),
-            )
-            for row in rows
+        # One placeholder per value, typed, in the order of _ROW_COLUMNS: built as a single
+        # SQL object (this runs for every movement; nested SQL objects cost more than the query).
+        values = SQL(
+            ", ".join([_ROW_PLACEHOLDERS] * len(rows)),
+            *(self._post_value(row, column, hold, origin_ref) for row in rows for column, _type in _ROW_COLUMNS),
         )
-        guard = SQL(
-            "a.credit_available + %(dc)s - %(dr)s >= 0 OR %(dc)s - %(dr)s >= 0", dc=delta_credits, dr=delta_reserved
-        )
-        if hold:
-            guard = SQL(
-                "(%s) AND NOT EXISTS (SELECT 1 FROM iap_credit_transaction c WHERE c.hold_id = %s)",
-                guard,
-                hold.id,
-            )
         unit = account.sudo().service_id.unit_name or ""
         account.flush_recordset()
+        cached_fields = [
+            field
+            for field in self._fields.values()
+            if field.store and field.column_type and field.name != "id" and not field.translate
+        ]
+        # The statement's text is fixed but for these names; only values are parameters.
+        code = _POST_QUERY.format(
+            hold_guard=_POST_HOLD_GUARD if hold else "",
+            columns=", ".join(column for column, _type in _ROW_COLUMNS),
+            returning=", ".join(f'"{field.name}"' for field in cached_fields),
+        )
         query = SQL(
-            """
-            WITH acc AS (
-                UPDATE iap_account a
-                   SET credit_balance = a.credit_balance + %(dc)s,
-                       credit_reserved = a.credit_reserved + %(dr)s,
-                       credit_available = a.credit_available + %(dc)s - %(dr)s,
-                       balance = CASE WHEN a.credit_mode = 'local'
-                                      THEN trim_scale(a.credit_balance + %(dc)s)::text || %(unit)s
-                                      ELSE a.balance END
-                 WHERE a.id = %(account)s AND (%(guard)s)
-             RETURNING a.id, a.service_id, a.credit_balance, a.credit_reserved
-            )
-            INSERT INTO iap_credit_transaction (
-                account_id, service_id, kind, credits, credits_used, reserved_change, balance_after, reserved_after,
-                description, reference, idempotency_key, hold_id, hold_expires_at, origin_ref,
-                user_id, company_id, date, create_uid, create_date, write_uid, write_date
-            )
-            SELECT acc.id, acc.service_id, v.kind, v.credits,
-                   CASE WHEN v.kind = 'capture' THEN -v.credits ELSE 0 END, v.reserved_change,
-                   acc.credit_balance - v.balance_offset, acc.credit_reserved - v.reserved_offset,
-                   v.description, v.reference, v.idempotency_key, v.hold_id, v.hold_expires_at,
-                   v.origin_ref, %(uid)s, %(company)s, %(now)s, %(uid)s, %(now)s, %(uid)s, %(now)s
-              FROM acc, (VALUES %(values)s) AS v(%(columns)s)
-            RETURNING id, balance_after - reserved_after
-            """,
+            code,
             dc=delta_credits,
             dr=delta_reserved,
+            count=len(rows),
             unit=f" {unit}" if unit else "",
             account=account.id,
-            guard=guard,
+            hold=hold.id if hold else None,
             uid=self.env.uid,
             company=self.env.company.id,
             now=fields.Datetime.now(),
             values=values,
-            columns=SQL(", ").join(SQL.identifier(column) for column, _type in _ROW_COLUMNS),
         )
-        returned = self.env.execute_query(query)
-        ids = [row_id for row_id, _available in returned]
-        if ids:
-            account.invalidate_recordset(
-                ["credit_balance", "credit_reserved", "credit_available", "balance", "transaction_ids"]
-            )
-            # Low-credit alerts (models/iap_account_alert.py), with the last row's (final) available credits.
-            account._warning_check_move(max(returned)[1])
-        return self.browse(ids)
+        result = self.env.execute_query(query)
+        if not result:
+            return self.browse()
+        account.invalidate_recordset(
+            ["credit_balance", "credit_reserved", "credit_available", "balance", "transaction_count", "transaction_ids"]
+        )
+        # The new rows come back with all their columns, put in cache as a read would:
+        # the caller (e.g. a capture reading its hold) then needs no query to read them.
+        columns = list(zip(*result, strict=True))
+        posted = self.browse(columns[0])
+        for field, column_values in zip(cached_fields, columns[1:], strict=True):
+            field._insert_cache(posted, column_values)
+        # Low-credit alerts (models/iap_account_alert.py), with the final available credits.
+        last = self.browse(max(posted.ids))
+        account._warning_check_move(last.balance_after - last.reserved_after)
+        return posted
 
     @staticmethod
     def _post_value(row, column, hold, origin_ref):
