@@ -71,7 +71,7 @@ registry.category("web_tour.tours").add("iap_credits_buy_credits", {
         },
         {
             content: "The ledger shows the purchase",
-            trigger: ".o_form_view .o_field_widget[name='transaction_ids'] .o_data_row:contains('Purchase of Tour Pack')",
+            trigger: ".o_form_view .o_field_widget[name='recent_transaction_ids'] .o_data_row:contains('Purchase of Tour Pack')",
         },
     ],
 });
