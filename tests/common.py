@@ -1,6 +1,7 @@
 # Part of iap_credits. See LICENSE file for full copyright and licensing details.
 """Base class and helpers shared by the iap_credits tests."""
 
+from odoo import SUPERUSER_ID, api
 from odoo.tests import new_test_user
 from odoo.tests.common import TransactionCase
 from odoo.tools import float_compare
@@ -74,3 +75,41 @@ class IapCreditsCase(TransactionCase):
         self.assertEqual(float_compare(reserved, sum_reserved, 4), 0, "reserved != Σ ledger reserved changes")
         self.assertEqual(float_compare(available, balance - reserved, 4), 0, "available != balance - reserved")
         self.assertGreaterEqual(float_compare(available, 0.0, 4), 0, "available credits below zero")
+
+
+class CommittedAccountCase(TransactionCase):
+    """A local account committed through a cursor of its own, for tests with real workers.
+
+    What other connections commit is invisible to the test transaction, so these tests
+    create their account (with ``COMMITTED_CREDITS``) through a separate cursor and
+    delete it with SQL at the end: ledger rows cannot be deleted through the ORM.
+    """
+
+    COMMITTED_CREDITS = 10
+    COMMITTED_ACCOUNT_NAME = "Committed test account"
+
+    def setUp(self):
+        super().setUp()
+        with self.registry.cursor() as cr:
+            env = self._worker_env(cr)
+            account = env["iap.account"].create(
+                {
+                    "name": self.COMMITTED_ACCOUNT_NAME,
+                    "service_id": env.ref("sms.iap_service_sms").id,
+                    "credit_mode": "local",
+                }
+            )
+            account._credits_grant(self.COMMITTED_CREDITS, f"{self.COMMITTED_ACCOUNT_NAME} credits")
+            self.account_id = account.id
+        self.addCleanup(self._drop_account)
+
+    def _drop_account(self):
+        with self.registry.cursor() as cr:
+            cr.execute("DELETE FROM iap_credit_transaction WHERE account_id = %s", [self.account_id])
+            cr.execute("DELETE FROM mail_followers WHERE res_model = 'iap.account' AND res_id = %s", [self.account_id])
+            cr.execute("DELETE FROM mail_message WHERE model = 'iap.account' AND res_id = %s", [self.account_id])
+            cr.execute("DELETE FROM iap_account WHERE id = %s", [self.account_id])
+
+    @staticmethod
+    def _worker_env(cr):
+        return api.Environment(cr, SUPERUSER_ID, {"tracking_disable": True, "mail_create_nolog": True})

@@ -14,40 +14,18 @@ from functools import partial
 
 from psycopg2.errors import SerializationFailure
 
-from odoo import SUPERUSER_ID, api, fields
+from odoo import fields
 from odoo.exceptions import UserError
 from odoo.service.model import retrying
-from odoo.tests.common import TransactionCase
+
+from .common import CommittedAccountCase
 
 CREDITS = 10
 
 
-class TestFaults(TransactionCase):
-    def setUp(self):
-        super().setUp()
-        with self.registry.cursor() as cr:
-            env = self._worker_env(cr)
-            account = env["iap.account"].create(
-                {
-                    "name": "Fault test account",
-                    "service_id": env.ref("sms.iap_service_sms").id,
-                    "credit_mode": "local",
-                }
-            )
-            account._credits_grant(CREDITS, "Fault test credits")
-            self.account_id = account.id
-        self.addCleanup(self._drop_account)
-
-    def _drop_account(self):
-        with self.registry.cursor() as cr:
-            cr.execute("DELETE FROM iap_credit_transaction WHERE account_id = %s", [self.account_id])
-            cr.execute("DELETE FROM mail_followers WHERE res_model = 'iap.account' AND res_id = %s", [self.account_id])
-            cr.execute("DELETE FROM mail_message WHERE model = 'iap.account' AND res_id = %s", [self.account_id])
-            cr.execute("DELETE FROM iap_account WHERE id = %s", [self.account_id])
-
-    @staticmethod
-    def _worker_env(cr):
-        return api.Environment(cr, SUPERUSER_ID, {"tracking_disable": True, "mail_create_nolog": True})
+class TestFaults(CommittedAccountCase):
+    COMMITTED_CREDITS = CREDITS
+    COMMITTED_ACCOUNT_NAME = "Fault test account"
 
     def _worker(self):
         """A new worker: its own connection, its own transaction. Close it when done."""

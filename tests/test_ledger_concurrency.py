@@ -7,9 +7,10 @@ import time
 from psycopg2.errors import SerializationFailure
 
 from odoo import SUPERUSER_ID, api
-from odoo.tests.common import TransactionCase
 
 from odoo.addons.iap.tools.iap_tools import InsufficientCreditError
+
+from .common import CommittedAccountCase
 
 _logger = logging.getLogger(__name__)
 
@@ -18,34 +19,15 @@ CREDITS = 400
 ATTEMPTS_PER_WORKER = 100  # 800 attempts for 400 credits: half must be refused
 
 
-class TestLedgerConcurrency(TransactionCase):
+class TestLedgerConcurrency(CommittedAccountCase):
     """Workers with their own database connections spend from one account at once.
 
     The test transaction is invisible to other connections, so the account is created
     and committed through a separate cursor, and removed again at the end.
     """
 
-    def setUp(self):
-        super().setUp()
-        with self.registry.cursor() as cr:
-            env = api.Environment(cr, SUPERUSER_ID, {"tracking_disable": True, "mail_create_nolog": True})
-            account = env["iap.account"].create(
-                {
-                    "name": "Concurrency test account",
-                    "service_id": env.ref("sms.iap_service_sms").id,
-                    "credit_mode": "local",
-                }
-            )
-            account._credits_grant(CREDITS, "Concurrency test credits")
-            self.account_id = account.id
-        self.addCleanup(self._drop_account)
-
-    def _drop_account(self):
-        with self.registry.cursor() as cr:
-            cr.execute("DELETE FROM iap_credit_transaction WHERE account_id = %s", [self.account_id])
-            cr.execute("DELETE FROM mail_followers WHERE res_model = 'iap.account' AND res_id = %s", [self.account_id])
-            cr.execute("DELETE FROM mail_message WHERE model = 'iap.account' AND res_id = %s", [self.account_id])
-            cr.execute("DELETE FROM iap_account WHERE id = %s", [self.account_id])
+    COMMITTED_CREDITS = CREDITS
+    COMMITTED_ACCOUNT_NAME = "Concurrency test account"
 
     def _worker(self, stats, barrier):
         """Spend one credit per transaction; retry a transaction that lost a race."""
