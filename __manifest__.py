@@ -15,8 +15,11 @@
         "phone_validation",
         "payment",
         "contacts",
+        "account",
     ],
-    "external_dependencies": {"python": ["phonenumbers"]},
+    "external_dependencies": {
+        "python": ["phonenumbers", "pytesseract", "pdf2image", "pypdf", "dateparser", "price_parser", "python-stdnum"],
+    },
     "data": [
         "security/iap_credits_security.xml",
         "security/ir.model.access.csv",
@@ -26,9 +29,13 @@
         "views/iap_credit_transaction_views.xml",
         "wizard/iap_credit_adjustment_views.xml",
         "views/menus.xml",
+        "data/iap_service_data.xml",
+        "views/account_move_views.xml",
+        "views/iap_account_digitization_views.xml",
     ],
     "demo": [
         "demo/iap_credits_demo.xml",
+        "demo/iap_digitization_demo.xml",
     ],
     "pre_init_hook": "_pre_init_iap_credits",
 }
