@@ -8,6 +8,7 @@ so it only runs on what has no text: the pages of a PDF without a text layer, an
 
 import io
 import logging
+import os
 from dataclasses import dataclass
 
 _logger = logging.getLogger(__name__)
@@ -23,6 +24,9 @@ MIN_TEXT_LAYER_CHARS = 30
 # value printed on its right on the same line, which the extractors rely on.
 TESSERACT_CONFIG = "--oem 1 --psm 6"
 A4_WIDTH_INCHES = 8.27
+# Tesseract's OpenMP threads make one page 3x slower on a busy server (they fight the
+# workers for the cores); one thread per page unless the administrator says otherwise.
+OMP_THREAD_LIMIT = "1"
 
 
 class DocumentError(Exception):
@@ -169,6 +173,7 @@ def _image_to_text(image, languages, timeout, dpi=None):
     import pytesseract
 
     image, dpi = _prepare_image(image, dpi)
+    os.environ.setdefault("OMP_THREAD_LIMIT", OMP_THREAD_LIMIT)  # inherited by the tesseract process
     try:
         return pytesseract.image_to_string(
             image, lang=languages or DEFAULT_LANGUAGES, config=f"{TESSERACT_CONFIG} --dpi {dpi}", timeout=timeout
