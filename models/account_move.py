@@ -304,7 +304,9 @@ class AccountMove(models.Model):
             "mimetype": attachment.mimetype,
             "name": attachment.name,
             "document_type": "invoice",
-            "exclude_vats": [vat for vat in (self.company_id.vat, self.company_id.partner_id.vat) if vat],
+            "exclude_vats": list(
+                dict.fromkeys(vat for vat in (self.company_id.vat, self.company_id.partner_id.vat) if vat)
+            ),
         }
 
     # ------------------------------------------------------------
@@ -400,6 +402,7 @@ class AccountMove(models.Model):
         company_partners = self.env["res.company"].sudo().search([("partner_id", "!=", False)]).partner_id
         domain = [*Partner._check_company_domain(self.company_id), ("id", "not in", company_partners.ids)]
         vat = invoice_extract.compact_vat(values.get("vendor_vat"))
+        Partner.flush_model(["vat", "name", "active", "is_company"])
         if vat:
             self.env.cr.execute(
                 SQL(
@@ -409,21 +412,22 @@ class AccountMove(models.Model):
                 )
             )
             partners = Partner.browse([row[0] for row in self.env.cr.fetchall()]).filtered_domain(domain)
-            partners = partners.commercial_partner_id
+            partners = partners.commercial_partner_id - company_partners
             if len(partners) == 1:
                 return partners
             if len(partners) > 1:
                 return Partner
-        names = [name for name in (values.get("vendor_name"), *(values.get("vendor_names") or [])) if name]
-        for name in names:
-            partners = Partner.search([*domain, ("name", "=ilike", name.strip())]).commercial_partner_id
+        name = (values.get("vendor_name") or "").strip()
+        if name:
+            pattern = re.sub(r"([\\%_])", r"\\\1", name)  # a literal name, not a pattern
+            partners = Partner.search([*domain, ("name", "=ilike", pattern)]).commercial_partner_id - company_partners
             if len(partners) == 1:
                 return partners if self._digitization_vat_agrees(partners, vat) else Partner
             if len(partners) > 1:
                 return Partner
         text = values.get("text")
         if text:
-            partners = self._digitization_partners_named_in(text, domain)
+            partners = self._digitization_partners_named_in(text, domain) - company_partners
             if len(partners) == 1 and self._digitization_vat_agrees(partners, vat):
                 return partners
         return Partner
@@ -443,9 +447,18 @@ class AccountMove(models.Model):
                 haystack,
             )
         )
+        named = {
+            partner_id: " ".join(invoice_extract.normalize(name).split()) for partner_id, name in self.env.cr.fetchall()
+        }
+        named = {
+            partner_id: name
+            for partner_id, name in named.items()
+            if re.search(rf"(?<!\w){re.escape(name)}(?!\w)", haystack)
+        }
+        # "Twin Trading" is printed inside "Twin Trading Unique": only the longest name counts.
         ids = [
             partner_id
-            for partner_id, name in self.env.cr.fetchall()
-            if re.search(rf"(?<!\w){re.escape(' '.join(invoice_extract.normalize(name).split()))}(?!\w)", haystack)
+            for partner_id, name in named.items()
+            if not any(name != other and name in other for other in named.values())
         ]
         return self.env["res.partner"].browse(ids).filtered_domain(domain).commercial_partner_id

@@ -180,7 +180,7 @@ def _image_to_text(image, languages, timeout, dpi=None):
         )
     except pytesseract.TesseractNotFoundError as error:
         raise EngineError("Tesseract is not installed (apt-get install tesseract-ocr).") from error
+    except pytesseract.TesseractError as error:  # a RuntimeError too: catch it first
+        raise EngineError(f"Tesseract failed: {error.message or error}") from error
     except RuntimeError as error:  # pytesseract's time-out
         raise EngineError(f"Tesseract did not finish within {timeout} seconds.") from error
-    except pytesseract.TesseractError as error:
-        raise EngineError(f"Tesseract failed: {error}") from error
