@@ -78,8 +78,11 @@ class TestDigitizationAccuracy(BaseCase):
                 return
             type(self)._printed = True
             capture = request.config.pluginmanager.getplugin("capturemanager")
+            terminal = request.config.pluginmanager.getplugin("terminalreporter")
             with capture.global_and_fixture_disabled():
-                print("\n" + self.table["report"])
+                terminal.write_line("")
+                for line in self.table["report"].splitlines():
+                    terminal.write_line(line)
 
     @classmethod
     def _accuracy_table(cls):
