@@ -37,5 +37,10 @@
         "demo/iap_credits_demo.xml",
         "demo/iap_digitization_demo.xml",
     ],
+    "assets": {
+        "web.assets_tests": [
+            "iap_credits/static/tests/tours/digitize_tour.js",
+        ],
+    },
     "pre_init_hook": "_pre_init_iap_credits",
 }

@@ -13,6 +13,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from odoo import fields
 from odoo.exceptions import UserError
+from odoo.tests import HttpCase, tagged
 
 from . import digitization_corpus as corpus
 from .common import IapCreditsCase
@@ -313,3 +314,23 @@ class TestDigitization(IapCreditsCase):
         self.assertEqual(len(move.invoice_line_ids), 2)
         self.assertAlmostEqual(move.amount_total, 922.30)
         self.assertCredits(demo_account, balance - 1)
+
+
+@tagged("post_install", "-at_install")
+class TestDigitizationTour(HttpCase):
+    def test_digitize_demo_bill_in_the_browser(self):
+        """The demo journey: open the scanned bill, click Digitize, the scheduled job fills it."""
+        move = self.env.ref("iap_credits.account_move_digitize_demo", raise_if_not_found=False)
+        if not move:
+            self.skipTest("demo data not installed")
+        account = self.env.ref("iap_credits.iap_account_invoice_ocr_demo")
+        balance = account.credit_balance
+        self.start_tour(
+            f"/odoo/action-account.action_move_in_invoice_type/{move.id}", "iap_credits_digitize_tour", login="admin"
+        )
+        self.assertEqual(move.digitization_state, "to_do")
+        self.env["account.move"]._digitize_queued()
+        self.assertEqual(move.digitization_state, "done", move.digitization_error)
+        self.assertEqual(move.ref, "KOS-2025-0117")
+        account.invalidate_recordset()
+        self.assertAlmostEqual(account.credit_balance, balance - 1)
