@@ -160,7 +160,14 @@ class AccountMove(models.Model):
         moves = self.search([("digitization_state", "=", "to_do")], order="id", limit=limit)
         moves = moves.try_lock_for_update()  # a bill another worker reads is left to it
         for move in moves:
-            move._digitize()
+            try:
+                with self.env.cr.savepoint():
+                    move._digitize()
+            except Exception as error:  # never let one bill block the queue
+                _logger.exception("Digitization of %s crashed", move)
+                move._digitization_set_failed(
+                    "engine", self.env._("The digitization crashed: %(error)s", error=str(error) or repr(error))
+                )
         return len(moves)
 
     def _digitize(self):

@@ -13,6 +13,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from odoo import fields
 from odoo.exceptions import UserError
+from odoo.modules.neutralize import get_neutralization_queries
 from odoo.tests import HttpCase, tagged
 
 from . import digitization_corpus as corpus
@@ -334,3 +335,18 @@ class TestDigitizationTour(HttpCase):
         self.assertEqual(move.ref, "KOS-2025-0117")
         account.invalidate_recordset()
         self.assertAlmostEqual(account.credit_balance, balance - 1)
+
+
+class TestDigitizationNeutralize(IapCreditsCase):
+    def test_neutralize_blanks_the_extraction_api(self):
+        account = self._create_local_account(
+            self.env.ref("iap_credits.iap_service_invoice_ocr"),
+            digitization_gateway="http",
+            digitization_http_url="http://127.0.0.1:9/extract",
+            digitization_http_api_key="s3cret",
+        )
+        self.env.flush_all()
+        for query in get_neutralization_queries(["iap_credits"]):
+            self.env.cr.execute(query)
+        account.invalidate_recordset()
+        self.assertEqual((account.digitization_gateway, account.digitization_http_api_key), ("tesseract", False))
