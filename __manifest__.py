@@ -4,7 +4,7 @@
     "version": "19.0.1.0.0",
     "category": "Hidden/Tools",
     "summary": "Prepaid In-App Purchase credits kept in your own database: "
-    "ledger, packs, gateways and low-credit alerts",
+    "ledger, credit packs, SMS gateways, document digitization and low-credit alerts",
     "author": "iap_credits contributors",
     "website": "https://github.com/iap-credits/iap_credits",
     "license": "LGPL-3",
@@ -15,8 +15,20 @@
         "phone_validation",
         "payment",
         "contacts",
+        "account",
     ],
-    "external_dependencies": {"python": ["phonenumbers", "twilio"]},
+    "external_dependencies": {
+        "python": [
+            "phonenumbers",
+            "twilio",
+            "pytesseract",
+            "pdf2image",
+            "pypdf",
+            "dateparser",
+            "price_parser",
+            "python-stdnum",
+        ],
+    },
     "data": [
         "security/iap_credits_security.xml",
         "security/ir.model.access.csv",
@@ -38,12 +50,16 @@
         "views/credit_purchase_templates.xml",
         "data/mail_template_data.xml",
         "views/iap_account_alert_views.xml",
+        "data/iap_service_data.xml",
+        "views/account_move_views.xml",
+        "views/iap_account_digitization_views.xml",
     ],
     "demo": [
         "demo/iap_credits_demo.xml",
         "demo/iap_credit_pack_demo.xml",
         "demo/iap_credits_alert_demo.xml",
         "demo/iap_credits_sms_demo.xml",
+        "demo/iap_digitization_demo.xml",
     ],
     "assets": {
         "web.assets_backend": [

@@ -1,6 +1,9 @@
 # Part of iap_credits. See LICENSE file for full copyright and licensing details.
+from . import account_move
 from . import iap_account
 from . import iap_account_alert
+from . import iap_account_digitization
+from . import iap_account_digitization_http
 from . import iap_account_sms
 from . import iap_credit_alert
 from . import iap_credit_dispatch

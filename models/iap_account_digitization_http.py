@@ -1,0 +1,94 @@
+# Part of iap_credits. See LICENSE file for full copyright and licensing details.
+
+import base64
+import logging
+
+import requests
+
+from odoo import fields, models
+from odoo.exceptions import UserError
+
+from ..tools import digitization
+
+_logger = logging.getLogger(__name__)
+
+HTTP_TIMEOUT = 60
+
+
+class IapAccount(models.Model):
+    """Gateway `http`: an external extraction API, speaking JSON.
+
+    Request: ``POST <url>`` with ``Authorization: Bearer <api key>`` and the JSON body
+    ``{"document_type", "filename", "mimetype", "document" (base64), "exclude_vats"}``.
+    Answer: ``{"status": "success", "fields": {...}}`` with the fields of
+    :mod:`..tools.digitization` (dates as ISO strings), or ``{"status": "unreadable",
+    "error": "..."}``. Any other answer or HTTP error is a gateway failure, never charged.
+    """
+
+    _inherit = "iap.account"
+
+    digitization_gateway = fields.Selection(
+        selection_add=[("http", "HTTP extraction API")], ondelete={"http": "set default"}
+    )
+    digitization_http_url = fields.Char(
+        string="Extraction API URL",
+        help="The endpoint that receives the documents (POST, JSON).",
+    )
+    digitization_http_api_key = fields.Char(
+        string="Extraction API Key",
+        groups="base.group_system",
+        copy=False,
+        help="Sent as a Bearer token to the extraction API.",
+    )
+
+    def _digitization_extract(self, document):
+        """Override of the base hook: send the document to the HTTP extraction API."""
+        if self.digitization_gateway != "http":
+            return super()._digitization_extract(document)
+        return self._http_digitization_extract(document)
+
+    def _http_digitization_extract(self, document):
+        answer = self._http_digitization_request(
+            {
+                "document_type": document.get("document_type") or "invoice",
+                "filename": document.get("name"),
+                "mimetype": document.get("mimetype"),
+                "document": base64.b64encode(document["data"]).decode(),
+                "exclude_vats": list(document.get("exclude_vats") or ()),
+            }
+        )
+        status = answer.get("status")
+        values = answer.get("fields") or {}
+        if status == "success" and isinstance(values, dict):
+            success = digitization.is_successful(document.get("document_type") or "invoice", values)
+            if success:
+                return {"success": True, "fields": values}
+        if status in ("success", "unreadable"):
+            return {
+                "success": False,
+                "error_code": "unreadable",
+                "error": answer.get("error") or self.env._("No bill fields could be read from the document."),
+                "fields": {},
+            }
+        raise UserError(self.env._("The extraction API answered with an unknown status: %(status)s", status=status))
+
+    def _http_digitization_request(self, payload):
+        """POST ``payload`` to the extraction API: time-out, HTTP errors, then a translated error."""
+        self.ensure_one()
+        url = self.digitization_http_url
+        if not url:
+            raise UserError(self.env._("Set the Extraction API URL of %(account)s.", account=self.display_name))
+        headers = {}
+        api_key = self.sudo().digitization_http_api_key
+        if api_key:
+            headers["Authorization"] = f"Bearer {api_key}"
+        try:
+            response = requests.post(url, json=payload, headers=headers, timeout=HTTP_TIMEOUT)
+            response.raise_for_status()
+            answer = response.json()
+        except (requests.RequestException, ValueError) as error:
+            _logger.warning("Extraction API %s failed: %s", url, error)
+            raise UserError(self.env._("The extraction API failed: %(error)s", error=str(error))) from error
+        if not isinstance(answer, dict):
+            raise UserError(self.env._("The extraction API did not answer with a JSON object."))
+        return answer

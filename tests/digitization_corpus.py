@@ -1,0 +1,461 @@
+# Part of iap_credits. See LICENSE file for full copyright and licensing details.
+"""A corpus of vendor bills generated for the digitization tests, with their truth.
+
+Twelve bills of four layouts, in English, French and German, with their own date and
+number formats and currencies. Each is rendered as a text PDF (reportlab) and as a
+"scan": the PDF rasterised at 300 dpi by poppler, slightly rotated, blurred and
+speckled (Pillow), then saved as an image-only PDF, a PNG or a JPEG photo. Everything
+is deterministic (seeded), so the accuracy figures are stable from run to run.
+"""
+
+import datetime
+import io
+import random
+from dataclasses import dataclass, field
+
+# The company the bills are addressed to: its VAT number is printed on every bill and
+# must never be taken for the vendor's.
+CUSTOMER_NAME = "YourCompany SA"
+CUSTOMER_VAT = "BE0477472701"
+CUSTOMER_ADDRESS = ["Rue de la Loi 16", "1000 Bruxelles", "Belgium"]
+
+MONTHS = {
+    "en": ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+           "November", "December"],
+    "fr": ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
+           "novembre", "décembre"],
+    "de": ["Januar", "Februar", "März", "April", "Mai", "Juni", "Juli", "August", "September", "Oktober",
+           "November", "Dezember"],
+}  # fmt: skip
+
+LABELS = {
+    "en": {
+        "title": "INVOICE",
+        "number": "Invoice No.",
+        "date": "Invoice Date",
+        "due": "Due Date",
+        "desc": "Description",
+        "qty": "Qty",
+        "unit": "Unit Price",
+        "amount": "Amount",
+        "untaxed": "Subtotal",
+        "tax": "VAT {rate}%",
+        "total": "Total Due",
+        "vat": "VAT No.",
+        "bill_to": "Bill to:",
+    },
+    "fr": {
+        "title": "FACTURE",
+        "number": "Facture N°",
+        "date": "Date de facture",
+        "due": "Date d'échéance",
+        "desc": "Désignation",
+        "qty": "Qté",
+        "unit": "Prix unitaire",
+        "amount": "Montant",
+        "untaxed": "Total HT",
+        "tax": "TVA {rate} %",
+        "total": "Total TTC",
+        "vat": "N° TVA",
+        "bill_to": "Facturé à :",
+    },
+    "de": {
+        "title": "RECHNUNG",
+        "number": "Rechnungsnummer",
+        "date": "Rechnungsdatum",
+        "due": "Fällig am",
+        "desc": "Bezeichnung",
+        "qty": "Menge",
+        "unit": "Einzelpreis",
+        "amount": "Betrag",
+        "untaxed": "Nettobetrag",
+        "tax": "MwSt. {rate} %",
+        "total": "Gesamtbetrag",
+        "vat": "USt-IdNr.",
+        "bill_to": "Rechnung an:",
+    },
+}
+
+
+@dataclass
+class CorpusBill:
+    """One bill of the corpus: what is printed on it, and so what extraction must find."""
+
+    key: str
+    lang: str
+    layout: str
+    vendor: str
+    vendor_vat: str | None
+    address: list
+    number: str
+    date: datetime.date
+    due: datetime.date | None
+    currency: str
+    lines: list  # (description, quantity, unit price)
+    tax_rate: float
+    date_format: str
+    amount_format: str
+    scan_kind: str  # how the scanned copy is delivered: pdf, png or jpeg
+    labels: dict = field(default_factory=dict)
+    tax_label: str | None = None
+    customer_vat: str | None = CUSTOMER_VAT
+
+    @property
+    def untaxed(self):
+        return round(sum(round(qty * price, 2) for _desc, qty, price in self.lines), 2)
+
+    @property
+    def tax(self):
+        return round(self.untaxed * self.tax_rate / 100, 2)
+
+    @property
+    def total(self):
+        return round(self.untaxed + self.tax, 2)
+
+    def truth(self):
+        """The fields extraction must find, as :func:`..tools.invoice_extract.extract_invoice` returns them."""
+        truth = {
+            "invoice_number": self.number,
+            "invoice_date": self.date,
+            "currency": self.currency,
+            "amount_untaxed": self.untaxed,
+            "amount_tax": self.tax,
+            "amount_total": self.total,
+        }
+        if self.due:
+            truth["due_date"] = self.due
+        if self.vendor_vat:
+            truth["vendor_vat"] = _compact_vat(self.vendor_vat)
+        if self.layout != "receipt":
+            truth["lines"] = [(qty, price, round(qty * price, 2)) for _desc, qty, price in self.lines]
+        return truth
+
+    # ------------------------------------------------------------
+    # FORMATTING
+    # ------------------------------------------------------------
+
+    def fmt_date(self, date):
+        month = MONTHS[self.lang][date.month - 1]
+        return {
+            "dmy/": f"{date:%d/%m/%Y}",
+            "mdy/": f"{date:%m/%d/%Y}",
+            "dmy.": f"{date:%d.%m.%Y}",
+            "dmy-": f"{date:%d-%m-%Y}",
+            "iso": f"{date:%Y-%m-%d}",
+            "d month y": f"{date.day} {month} {date.year}",
+            "d. month y": f"{date.day}. {month} {date.year}",
+            "month d, y": f"{month} {date.day}, {date.year}",
+            "mon d, y": f"{month[:3]} {date.day}, {date.year}",
+        }[self.date_format]
+
+    def fmt_amount(self, amount):
+        plain = f"{amount:,.2f}"  # 1,234.56
+        number = {
+            "en": plain,
+            "fr": plain.replace(",", " ").replace(".", ","),
+            "de": plain.replace(",", "X").replace(".", ",").replace("X", "."),
+            "ch": plain.replace(",", "'"),
+        }[self.amount_format]
+        symbol = {"EUR": "€", "GBP": "£", "USD": "$", "CAD": "CAD", "CHF": "CHF"}[self.currency]
+        if self.currency in ("CAD", "CHF") or (self.amount_format == "en" and self.currency != "EUR"):
+            return f"{symbol} {number}" if symbol in ("CAD", "CHF") else f"{symbol}{number}"
+        return f"{number} {symbol}"
+
+    def fmt_qty(self, qty):
+        text = f"{qty:g}"
+        return text.replace(".", ",") if self.amount_format in ("fr", "de") else text
+
+
+def _compact_vat(vat):
+    return "".join(char for char in vat.upper() if char.isalnum()).replace("MWST", "")
+
+
+D = datetime.date
+BILLS = [
+    CorpusBill("en_gb_classic", "en", "classic", "Northwind Traders Ltd", "GB980780684",
+               ["12 Baker Street", "London NW1 6XE", "United Kingdom"], "INV-2025-0042",
+               D(2025, 3, 5), D(2025, 4, 4), "GBP",
+               [("Office chairs", 4, 129.50), ("Standing desk", 1, 489.00), ("Delivery", 1, 35.00)],
+               20, "d month y", "en", "pdf"),
+    CorpusBill("en_us_modern", "en", "modern", "Contoso Office Supply Inc.", None,
+               ["500 Market Street", "San Francisco, CA 94105", "USA"], "10573",
+               D(2025, 3, 14), D(2025, 4, 13), "USD",
+               [("Printer paper A4 (box)", 12, 24.99), ("Toner cartridge", 3, 89.90)],
+               8.25, "mdy/", "en", "png"),
+    CorpusBill("fr_classic", "fr", "classic", "Papeterie Dupont SARL", "FR40303265045",
+               ["8 rue des Lilas", "69003 Lyon", "France"], "FA-2025-118",
+               D(2025, 2, 17), D(2025, 3, 19), "EUR",
+               [("Ramettes papier", 20, 5.40), ("Classeurs A4", 15, 3.25), ("Stylos bille (lot)", 6, 7.80)],
+               20, "dmy/", "fr", "jpeg"),
+    CorpusBill("de_classic", "de", "classic", "Müller Bürobedarf GmbH", "DE811569869",
+               ["Hauptstraße 5", "10115 Berlin", "Deutschland"], "RE-4711",
+               D(2025, 1, 28), D(2025, 2, 27), "EUR",
+               [("Druckerpapier", 10, 6.95), ("Bürostuhl", 2, 249.00)],
+               19, "dmy.", "de", "pdf"),
+    CorpusBill("be_modern", "en", "modern", "Brussels Catering BV", "BE0431673358",
+               ["Avenue Louise 231", "1050 Ixelles", "Belgium"], "2025/0311",
+               D(2025, 3, 11), D(2025, 4, 10), "EUR",
+               [("Lunch buffet (25 persons)", 25, 18.50), ("Coffee service", 2, 45.00)],
+               21, "iso", "en", "png"),
+    CorpusBill("fr_letter", "fr", "letter", "Transports Lefèvre", "FR96552100554",
+               ["Zone Artisanale Nord", "59000 Lille", "France"], "TL25-0093",
+               D(2025, 4, 2), D(2025, 5, 2), "EUR",
+               [("Transport palettes Lille-Bruxelles", 3, 145.00), ("Manutention", 2, 38.50)],
+               20, "d month y", "fr", "pdf"),
+    CorpusBill("ch_classic", "de", "classic", "Alpen Software AG", "CHE-116.281.710 MWST",
+               ["Bahnhofstrasse 10", "8001 Zürich", "Schweiz"], "AS-2025-007",
+               D(2025, 3, 3), D(2025, 4, 2), "CHF",
+               [("Softwarelizenz Jahresabo", 1, 1980.00), ("Schulung (Stunden)", 6, 150.00)],
+               8.1, "dmy.", "ch", "jpeg"),
+    CorpusBill("ca_modern", "en", "modern", "Maple Leaf Consulting", None,
+               ["200 Bay Street", "Toronto, ON M5J 2J2", "Canada"], "MLC-3381",
+               D(2025, 3, 20), D(2025, 4, 19), "CAD",
+               [("Consulting hours", 14, 175.00), ("Travel expenses", 1, 312.40)],
+               13, "mon d, y", "en", "pdf"),
+    CorpusBill("de_letter", "de", "letter", "Schmidt Logistik KG", "DE293714677",
+               ["Industriestraße 12", "20457 Hamburg", "Deutschland"], "2025-0815",
+               D(2025, 3, 7), D(2025, 4, 6), "EUR",
+               [("Lagerung März", 1, 850.00), ("Kommissionierung", 120, 1.85)],
+               19, "d. month y", "de", "png"),
+    CorpusBill("be_fr_classic", "fr", "classic", "Imprimerie Wallonne SRL", "BE0403019261",
+               ["Rue de Namur 44", "5000 Namur", "Belgique"], "IW/2025/214",
+               D(2025, 2, 24), D(2025, 3, 26), "EUR",
+               [("Flyers A5 couleur", 2000, 0.09), ("Affiches A2", 50, 2.40)],
+               21, "dmy-", "fr", "jpeg"),
+    CorpusBill("nl_receipt", "en", "receipt", "Dutch Flowers BV", "NL004495445B01",
+               ["Bloemenmarkt 7", "1012 Amsterdam", "Netherlands"], "DF-88120",
+               D(2025, 3, 12), None, "EUR",
+               [("Flower arrangements for reception", 1, 240.00)],
+               9, "mon d, y", "en", "pdf"),
+    CorpusBill("fr_receipt", "fr", "receipt", "Café de la Gare", None,
+               ["2 place de la Gare", "75010 Paris", "France"], "T-20250318-07",
+               D(2025, 3, 18), None, "EUR",
+               [("Repas d'affaires", 1, 86.40)],
+               10, "dmy/", "fr", "png"),
+]  # fmt: skip
+# The bill of the demo data (demo/files/kiwi_office_supplies_scan.pdf): a scan, taxed at
+# 15 % like the purchase tax of the generic chart of accounts of the demo company.
+DEMO_BILL = CorpusBill("demo_nz_modern", "en", "modern", "Kiwi Office Supplies Ltd", None,
+                       ["14 Queen Street", "Auckland 1010", "New Zealand"], "KOS-2025-0117",
+                       D(2025, 3, 5), D(2025, 4, 4), "USD",
+                       [("Ergonomic chair", 2, 310.00), ("Monitor arm", 4, 45.50)],
+                       15, "mon d, y", "en", "pdf", tax_label="GST {rate}%",
+                       customer_vat=None)  # fmt: skip
+for _bill in [*BILLS, DEMO_BILL]:
+    _bill.labels = LABELS[_bill.lang]
+
+
+# ------------------------------------------------------------
+# RENDERING
+# ------------------------------------------------------------
+
+
+def render_pdf(bill):
+    """The bill as a text PDF (A4), drawn with reportlab."""
+    from reportlab.lib.pagesizes import A4
+    from reportlab.pdfgen import canvas
+
+    buffer = io.BytesIO()
+    pdf = canvas.Canvas(buffer, pagesize=A4)
+    pdf.setTitle(f"{bill.vendor} {bill.number}")
+    _LAYOUTS[bill.layout](pdf, bill, A4[1])
+    pdf.showPage()
+    pdf.save()
+    return buffer.getvalue()
+
+
+def _vendor_block(pdf, bill, x, y):
+    lab = bill.labels
+    pdf.setFont("Helvetica-Bold", 16)
+    pdf.drawString(x, y, bill.vendor)
+    pdf.setFont("Helvetica", 10)
+    for line in bill.address:
+        y -= 14
+        pdf.drawString(x, y, line)
+    if bill.vendor_vat:
+        y -= 14
+        pdf.drawString(x, y, f"{lab['vat']}: {bill.vendor_vat}")
+    return y
+
+
+def _customer_block(pdf, bill, x, y):
+    pdf.setFont("Helvetica-Bold", 10)
+    pdf.drawString(x, y, bill.labels["bill_to"])
+    pdf.setFont("Helvetica", 10)
+    vat = [f"{bill.labels['vat']}: {bill.customer_vat}"] if bill.customer_vat else []
+    for line in [CUSTOMER_NAME, *CUSTOMER_ADDRESS, *vat]:
+        y -= 14
+        pdf.drawString(x, y, line)
+    return y
+
+
+def _meta(bill):
+    lab = bill.labels
+    rows = [(lab["number"], bill.number), (lab["date"], bill.fmt_date(bill.date))]
+    if bill.due:
+        rows.append((lab["due"], bill.fmt_date(bill.due)))
+    return rows
+
+
+def _lines_table(pdf, bill, y, columns=(50, 330, 420, 545)):
+    lab = bill.labels
+    x_desc, x_qty, x_unit, x_amount = columns
+    pdf.setFont("Helvetica-Bold", 10)
+    pdf.drawString(x_desc, y, lab["desc"])
+    pdf.drawRightString(x_qty, y, lab["qty"])
+    pdf.drawRightString(x_unit, y, lab["unit"])
+    pdf.drawRightString(x_amount, y, lab["amount"])
+    pdf.line(x_desc, y - 5, x_amount, y - 5)
+    pdf.setFont("Helvetica", 10)
+    for desc, qty, price in bill.lines:
+        y -= 18
+        pdf.drawString(x_desc, y, desc)
+        pdf.drawRightString(x_qty, y, bill.fmt_qty(qty))
+        pdf.drawRightString(x_unit, y, bill.fmt_amount(price))
+        pdf.drawRightString(x_amount, y, bill.fmt_amount(round(qty * price, 2)))
+    pdf.line(x_desc, y - 8, x_amount, y - 8)
+    return y - 8
+
+
+def _totals(pdf, bill, y, x_label=360, x_amount=545):
+    lab = bill.labels
+    rate = f"{bill.tax_rate:g}" if bill.amount_format == "en" else f"{bill.tax_rate:g}".replace(".", ",")
+    rows = [
+        (lab["untaxed"], bill.untaxed),
+        ((bill.tax_label or lab["tax"]).format(rate=rate), bill.tax),
+        (lab["total"], bill.total),
+    ]
+    for index, (label, amount) in enumerate(rows):
+        y -= 20
+        pdf.setFont("Helvetica-Bold" if index == 2 else "Helvetica", 11 if index == 2 else 10)
+        pdf.drawString(x_label, y, label)
+        pdf.drawRightString(x_amount, y, bill.fmt_amount(amount))
+    return y
+
+
+def _footer(pdf, bill):
+    pdf.setFont("Helvetica", 8)
+    pdf.drawString(50, 60, f"{bill.vendor} - IBAN DE89 3704 0044 0532 0130 00 - BIC COBADEFFXXX")
+
+
+def _layout_classic(pdf, bill, height):
+    """Vendor at the top left, title on the right, 'label: value' lines, table, totals."""
+    _vendor_block(pdf, bill, 50, height - 60)
+    pdf.setFont("Helvetica-Bold", 20)
+    pdf.drawRightString(545, height - 60, bill.labels["title"])
+    y = height - 170
+    pdf.setFont("Helvetica", 10)
+    for label, value in _meta(bill):
+        pdf.drawString(50, y, f"{label}: {value}")
+        y -= 14
+    _customer_block(pdf, bill, 330, height - 170)
+    y = _lines_table(pdf, bill, height - 300)
+    _totals(pdf, bill, y)
+    _footer(pdf, bill)
+
+
+def _layout_modern(pdf, bill, height):
+    """Title first, meta as a right-hand column of labels and values, customer on the left."""
+    pdf.setFont("Helvetica-Bold", 24)
+    pdf.drawString(50, height - 60, bill.labels["title"])
+    y = height - 60
+    pdf.setFont("Helvetica", 10)
+    for label, value in _meta(bill):
+        pdf.drawString(340, y, label)
+        pdf.drawRightString(545, y, value)
+        y -= 16
+    _vendor_block(pdf, bill, 50, height - 130)
+    _customer_block(pdf, bill, 340, height - 130)
+    y = _lines_table(pdf, bill, height - 290, columns=(50, 300, 420, 545))
+    _totals(pdf, bill, y, x_label=340)
+    _footer(pdf, bill)
+
+
+def _layout_letter(pdf, bill, height):
+    """A business letter: sender line, address window, meta on the right, due date in a sentence."""
+    pdf.setFont("Helvetica", 7)
+    pdf.drawString(50, height - 120, f"{bill.vendor} · {bill.address[0]} · {bill.address[1]}")
+    _customer_block(pdf, bill, 50, height - 140)
+    _vendor_block(pdf, bill, 340, height - 60)
+    pdf.setFont("Helvetica-Bold", 16)
+    pdf.drawString(50, height - 260, f"{bill.labels['title']} {bill.number}")
+    y = height - 285
+    pdf.setFont("Helvetica", 10)
+    lab = bill.labels
+    pdf.drawString(50, y, f"{lab['number']}: {bill.number}")
+    pdf.drawString(340, y, f"{lab['date']}: {bill.fmt_date(bill.date)}")
+    y = _lines_table(pdf, bill, y - 35)
+    y = _totals(pdf, bill, y)
+    pdf.setFont("Helvetica", 10)
+    sentence = {
+        "de": "Bitte überweisen Sie den Betrag bis zum {due} ohne Abzug.",
+        "fr": "Merci de régler cette facture au plus tard le {due}.",
+        "en": "Please pay this invoice by {due}.",
+    }[bill.lang]
+    pdf.drawString(50, y - 40, f"{lab['due']}: {bill.fmt_date(bill.due)}")
+    pdf.drawString(50, y - 56, sentence.format(due=bill.fmt_date(bill.due)))
+    _footer(pdf, bill)
+
+
+def _layout_receipt(pdf, bill, height):
+    """A short receipt: no table, one description, the totals."""
+    width = 595
+    pdf.setFont("Helvetica-Bold", 14)
+    pdf.drawCentredString(width / 2, height - 70, bill.vendor)
+    pdf.setFont("Helvetica", 10)
+    y = height - 70
+    for line in bill.address:
+        y -= 14
+        pdf.drawCentredString(width / 2, y, line)
+    if bill.vendor_vat:
+        y -= 14
+        pdf.drawCentredString(width / 2, y, f"{bill.labels['vat']}: {bill.vendor_vat}")
+    y -= 40
+    for label, value in _meta(bill):
+        pdf.drawString(150, y, f"{label}: {value}")
+        y -= 14
+    y -= 20
+    desc = bill.lines[0][0]
+    pdf.drawString(150, y, desc)
+    _totals(pdf, bill, y - 10, x_label=150, x_amount=445)
+
+
+_LAYOUTS = {
+    "classic": _layout_classic,
+    "modern": _layout_modern,
+    "letter": _layout_letter,
+    "receipt": _layout_receipt,
+}
+
+
+def render_scan(bill, pdf_data=None, dpi=300):
+    """The bill as a scanner or a phone would deliver it.
+
+    :return: (data, mimetype)
+    """
+    import pdf2image
+    from PIL import Image, ImageChops, ImageFilter
+
+    pdf_data = pdf_data or render_pdf(bill)
+    page = pdf2image.convert_from_bytes(pdf_data, dpi=dpi, grayscale=True)[0]
+    rng = random.Random(bill.key)
+    angle = rng.choice([-1, 1]) * rng.uniform(0.4, 1.2)
+    page = page.rotate(angle, resample=Image.BICUBIC, fillcolor=255)
+    page = page.filter(ImageFilter.GaussianBlur(0.7))
+    # Sensor noise of ±21 grey levels, from the seeded generator (Pillow's own is not seeded).
+    noise = Image.frombytes("L", page.size, rng.randbytes(page.width * page.height)).point(
+        lambda v: 128 + (v - 128) // 6
+    )
+    page = ImageChops.add(page, noise, 1.0, -128)
+    pixels = page.load()
+    for _ in range(page.width * page.height // 2500):  # dust and specks
+        pixels[rng.randrange(page.width), rng.randrange(page.height)] = rng.choice([0, 60, 255])
+    buffer = io.BytesIO()
+    if bill.scan_kind == "pdf":
+        page.save(buffer, "PDF", resolution=dpi)
+        return buffer.getvalue(), "application/pdf"
+    if bill.scan_kind == "png":
+        page.save(buffer, "PNG", dpi=(dpi, dpi))
+        return buffer.getvalue(), "image/png"
+    page.save(buffer, "JPEG", quality=70)  # a phone photo: no resolution recorded
+    return buffer.getvalue(), "image/jpeg"

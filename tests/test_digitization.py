@@ -1,0 +1,352 @@
+# Part of iap_credits. See LICENSE file for full copyright and licensing details.
+"""Digitizing vendor bills: queue, filling, charging, failures, gateways.
+
+Tesseract and the PDF text layer really run; the external extraction API is a small
+HTTP server on 127.0.0.1 that our gateway speaks real HTTP to.
+"""
+
+import base64
+import io
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from odoo import fields
+from odoo.exceptions import UserError
+from odoo.modules.neutralize import get_neutralization_queries
+from odoo.tests import HttpCase, tagged
+
+from . import digitization_corpus as corpus
+from .common import IapCreditsCase
+
+
+class ExtractionApi(BaseHTTPRequestHandler):
+    """Stands in for an external extraction API: answers by the file name it receives."""
+
+    requests = []
+
+    def do_POST(self):
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        type(self).requests.append({"body": body, "authorization": self.headers.get("Authorization")})
+        name = body.get("filename") or ""
+        if "crash" in name:
+            self.send_response(500)
+            self.end_headers()
+            return
+        if "blank" in name:
+            answer = {"status": "unreadable", "error": "Blank page"}
+        else:
+            answer = {
+                "status": "success",
+                "fields": {
+                    "vendor_vat": "DE811569869",
+                    "invoice_number": f"API-{name.split('.')[0]}",
+                    "invoice_date": "2025-03-05",
+                    "due_date": "2025-04-04",
+                    "currency": "EUR",
+                    "amount_untaxed": 100.0,
+                    "amount_tax": 19.0,
+                    "amount_total": 119.0,
+                    "lines": [],
+                },
+            }
+        data = json.dumps(answer).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *args):
+        pass
+
+
+class TestDigitization(IapCreditsCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.company.vat = corpus.CUSTOMER_VAT  # printed on every bill: never the vendor
+        cls.env.ref("base.GBP").active = True
+        cls.env.ref("base.EUR").active = True
+        cls.service_ocr = cls.env.ref("iap_credits.iap_service_invoice_ocr")
+        cls.ocr_account = cls.env["iap.credit.dispatch"]._get_account("invoice_ocr", cls.company)
+        cls.ocr_account.write({"credit_mode": "local", "digitization_gateway": "tesseract"})
+        cls.ocr_account._credits_grant(10, "Test credits")
+        cls.vendor_gb = cls.env["res.partner"].create(
+            {"name": "Northwind Traders Ltd", "is_company": True, "vat": "GB 980 780 684"}
+        )
+        bills = {bill.key: bill for bill in corpus.BILLS}
+        cls.bill_gb = bills["en_gb_classic"]
+        cls.pdf_gb = corpus.render_pdf(cls.bill_gb)
+        cls.pdf_fr = corpus.render_pdf(bills["fr_classic"])
+
+    def setUp(self):
+        super().setUp()
+        self.ocr_account.invalidate_recordset()
+        self.balance = self.ocr_account.credit_balance
+
+    # ------------------------------------------------------------
+    # HELPERS
+    # ------------------------------------------------------------
+
+    def _bill(self, data, mimetype="application/pdf", name="bill.pdf", move_type="in_invoice", **values):
+        move = self.env["account.move"].create({"move_type": move_type, **values})
+        attachment = self.env["ir.attachment"].create(
+            {"name": name, "raw": data, "mimetype": mimetype, "res_model": "account.move", "res_id": move.id}
+        )
+        move.message_main_attachment_id = attachment
+        return move
+
+    def _blank_png(self):
+        from PIL import Image
+
+        buffer = io.BytesIO()
+        Image.new("L", (1240, 1754), 255).save(buffer, "PNG")
+        return buffer.getvalue()
+
+    def _start_api(self):
+        ExtractionApi.requests = []
+        server = ThreadingHTTPServer(("127.0.0.1", 0), ExtractionApi)
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        self.addCleanup(server.server_close)
+        self.addCleanup(server.shutdown)
+        self.ocr_account.write(
+            {
+                "digitization_gateway": "http",
+                "digitization_http_url": f"http://127.0.0.1:{server.server_address[1]}/extract",
+                "digitization_http_api_key": "s3cret",
+            }
+        )
+
+    # ------------------------------------------------------------
+    # TESTS
+    # ------------------------------------------------------------
+
+    def test_digitize_fills_the_bill_and_charges_one_credit(self):
+        move = self._bill(self.pdf_gb)
+        self.assertTrue(move.digitization_can_request)
+        move.action_digitize()
+        self.assertEqual(move.digitization_state, "to_do")
+        self.assertCredits(self.ocr_account, self.balance)  # queued: nothing held yet
+
+        self.assertEqual(self.env["account.move"]._digitize_queued(), 1)
+        self.assertEqual(move.digitization_state, "done", move.digitization_error)
+        self.assertEqual(move.partner_id, self.vendor_gb, "matched by the VAT number printed on the bill")
+        self.assertEqual(move.ref, "INV-2025-0042")
+        self.assertEqual(move.invoice_date, fields.Date.to_date("2025-03-05"))
+        self.assertEqual(move.invoice_date_due, fields.Date.to_date("2025-04-04"))
+        self.assertEqual(move.currency_id.name, "GBP")
+        self.assertEqual(
+            [(line.quantity, line.price_unit) for line in move.invoice_line_ids], [(4, 129.5), (1, 489.0), (1, 35.0)]
+        )
+        self.assertAlmostEqual(move.amount_untaxed, 1042.0)
+        self.assertCredits(self.ocr_account, self.balance - 1)
+        hold = self.ocr_account.transaction_ids.filtered(lambda t: t.origin_ref == move)
+        self.assertEqual(hold.kind, "reservation")
+        self.assertEqual(
+            self.ocr_account.transaction_ids.filtered(lambda t: t.hold_id == hold).mapped("kind"), ["capture"]
+        )
+        self.assertIn("Document digitized", move.message_ids[0].body)
+
+        # The queue is empty: running it again charges nothing more.
+        self.assertEqual(self.env["account.move"]._digitize_queued(), 0)
+        self.assertCredits(self.ocr_account, self.balance - 1)
+
+    def test_never_overwrites_what_the_user_typed(self):
+        other = self.env["res.partner"].create({"name": "Someone Else", "is_company": True})
+        move = self._bill(
+            self.pdf_gb,
+            partner_id=other.id,
+            ref="MY-REF",
+            invoice_line_ids=[fields.Command.create({"name": "Typed line", "quantity": 1, "price_unit": 10})],
+        )
+        move.action_digitize()
+        self.env["account.move"]._digitize_queued()
+        self.assertEqual(move.digitization_state, "done")
+        self.assertEqual((move.partner_id, move.ref), (other, "MY-REF"))
+        self.assertEqual(move.invoice_line_ids.mapped("name"), ["Typed line"])
+        self.assertEqual(move.invoice_date, fields.Date.to_date("2025-03-05"), "empty fields are still filled")
+
+    def test_unreadable_document_is_not_charged(self):
+        move = self._bill(self._blank_png(), "image/png", "blank.png")
+        move.action_digitize()
+        self.env["account.move"]._digitize_queued()
+        self.assertEqual((move.digitization_state, move.digitization_error_code), ("failed", "unreadable"))
+        self.assertTrue(move.digitization_error)
+        self.assertFalse(move.invoice_line_ids)
+        self.assertCredits(self.ocr_account, self.balance)
+        self.assertIn("nothing was charged", move.message_ids[0].body)
+
+    def test_insufficient_credit_shows_buy_credit(self):
+        self.ocr_account._credits_debit(self.ocr_account.credit_available, "Spent elsewhere")
+        move = self._bill(self.pdf_gb)
+        move.action_digitize()
+        self.env["account.move"]._digitize_queued()
+        self.assertEqual((move.digitization_state, move.digitization_error_code), ("failed", "no_credit"))
+        self.assertIn("Not enough", move.digitization_error)
+        self.assertTrue(move.digitization_credits_url)
+        self.assertEqual(move.action_digitization_buy_credits()["url"], move.digitization_credits_url)
+        self.assertFalse(move.ref)
+        self.assertCredits(self.ocr_account, 0)
+
+        # Credits bought: the bill can be digitized again.
+        self.ocr_account._credits_grant(1, "Bought")
+        self.assertTrue(move.digitization_can_request)
+        move.action_digitize()
+        self.env["account.move"]._digitize_queued()
+        self.assertEqual(move.digitization_state, "done")
+        self.assertCredits(self.ocr_account, 0)
+
+    def test_engine_failure_is_not_charged(self):
+        self.ocr_account.digitization_languages = "xyz"  # a language Tesseract does not have
+        move = self._bill(self._blank_png(), "image/png", "scan.png")
+        move.action_digitize()
+        self.env["account.move"]._digitize_queued()
+        self.assertEqual((move.digitization_state, move.digitization_error_code), ("failed", "engine"))
+        self.assertIn("xyz", move.digitization_error)
+        self.assertCredits(self.ocr_account, self.balance)
+
+    def test_queue_survives_an_engine_crash(self):
+        self._start_api()
+        moves = [self._bill(self.pdf_fr, name=name) for name in ("first.pdf", "crash.pdf", "third.pdf")]
+        for move in moves:
+            move.action_digitize()
+        self.assertEqual(self.env["account.move"]._digitize_queued(limit=10), 3)
+        self.assertEqual([move.digitization_state for move in moves], ["done", "failed", "done"])
+        self.assertEqual(moves[1].digitization_error_code, "engine")
+        self.assertIn("500", moves[1].digitization_error)
+        self.assertEqual([move.ref for move in moves], ["API-first", False, "API-third"])
+        self.assertCredits(self.ocr_account, self.balance - 2)
+
+    def test_http_gateway(self):
+        self._start_api()
+        vendor = self.env["res.partner"].create(
+            {"name": "Müller Bürobedarf GmbH", "is_company": True, "vat": "DE811569869"}
+        )
+        move = self._bill(self.pdf_fr, name="api.pdf")
+        move.action_digitize()
+        self.env["account.move"]._digitize_queued()
+        self.assertEqual(move.digitization_state, "done", move.digitization_error)
+        self.assertEqual((move.partner_id, move.ref), (vendor, "API-api"))
+        self.assertEqual(move.invoice_date, fields.Date.to_date("2025-03-05"))
+        self.assertAlmostEqual(
+            move.amount_total, 119.0, msg="no 19% purchase tax in the company: one line of the total"
+        )
+        request = ExtractionApi.requests[0]
+        self.assertEqual(request["authorization"], "Bearer s3cret")
+        self.assertEqual(base64.b64decode(request["body"]["document"]), self.pdf_fr)
+        self.assertEqual(request["body"]["exclude_vats"], [corpus.CUSTOMER_VAT])
+        self.assertCredits(self.ocr_account, self.balance - 1)
+
+        blank = self._bill(self.pdf_fr, name="blank.pdf")
+        blank.action_digitize()
+        self.env["account.move"]._digitize_queued()
+        self.assertEqual((blank.digitization_state, blank.digitization_error), ("failed", "Blank page"))
+        self.assertCredits(self.ocr_account, self.balance - 1)
+
+    def test_vendor_is_never_guessed(self):
+        move = self.env["account.move"].create({"move_type": "in_invoice"})
+        find = move._digitization_find_vendor
+        twin = self.env["res.partner"].create({"name": "Twin Trading", "is_company": True})
+        self.env["res.partner"].create({"name": "Twin Trading", "is_company": True})
+        self.assertFalse(find({"vendor_name": "Twin Trading"}), "two partners of that name")
+        self.assertFalse(find({"vendor_name": "Twin", "text": "Twin Trading Ltd\nTwin Trading"}))
+        twin.name = "Twin Trading Unique"
+        self.assertEqual(find({"text": "Bill from Twin Trading Unique\nTotal 10.00"}), twin)
+        twin.vat = "DE811569869"
+        self.assertFalse(
+            find({"vendor_vat": "DE293714677", "text": "Twin Trading Unique"}), "printed VAT differs from the partner's"
+        )
+        self.assertEqual(find({"vendor_vat": "DE 811.569.869"}), twin)
+        self.assertFalse(find({"vendor_vat": corpus.CUSTOMER_VAT, "vendor_name": self.company.name}))
+
+    def test_digitize_refuses_bad_input(self):
+        customer_invoice = self._bill(self.pdf_gb, move_type="out_invoice")
+        no_document = self.env["account.move"].create({"move_type": "in_invoice"})
+        text_file = self._bill(b"hello", "text/plain", "notes.txt")
+        for move in (customer_invoice, no_document, text_file):
+            with self.subTest(move=move.move_type), self.assertRaises(UserError):
+                move.action_digitize()
+            self.assertFalse(move.digitization_state)
+        queued = self._bill(self.pdf_gb)
+        queued.action_digitize()
+        with self.assertRaises(UserError):
+            queued.action_digitize()
+
+    def test_upload_queues_when_automatic(self):
+        self.ocr_account.digitization_auto = True
+        journal = self.env["account.journal"].search(
+            [*self.env["account.journal"]._check_company_domain(self.company), ("type", "=", "purchase")], limit=1
+        )
+        attachment = self.env["ir.attachment"].create(
+            {"name": "upload.pdf", "raw": self.pdf_gb, "mimetype": "application/pdf"}
+        )
+        journal.with_context(default_move_type="in_invoice").create_document_from_attachment(attachment.ids)
+        move = self.env["account.move"].search([("digitization_attachment_id", "=", attachment.id)])
+        self.assertEqual(move.digitization_state, "to_do")
+        self.env["account.move"]._digitize_queued()
+        self.assertEqual(move.ref, "INV-2025-0042")
+
+        self.ocr_account.digitization_auto = False
+        other = self.env["ir.attachment"].create(
+            {"name": "manual.pdf", "raw": self.pdf_gb, "mimetype": "application/pdf"}
+        )
+        journal.with_context(default_move_type="in_invoice").create_document_from_attachment(other.ids)
+        manual = self.env[other.res_model].browse(other.res_id)
+        self.assertTrue(manual)
+        self.assertFalse(manual.digitization_state)
+
+    def test_demo_scanned_bill(self):
+        """The demo: a scanned bill, Digitize, real OCR, one credit spent."""
+        move = self.env.ref("iap_credits.account_move_digitize_demo", raise_if_not_found=False)
+        if not move:
+            self.skipTest("demo data not installed")
+        demo_account = self.env.ref("iap_credits.iap_account_invoice_ocr_demo")
+        self.assertEqual(self.env["iap.credit.dispatch"]._get_account("invoice_ocr", move.company_id), demo_account)
+        self.company.vat = False  # the demo scan prints no customer VAT
+        balance = demo_account.credit_balance
+        move.action_digitize()
+        self.env["account.move"]._digitize_queued()
+        self.assertEqual(move.digitization_state, "done", move.digitization_error)
+        self.assertEqual(move.partner_id, self.env.ref("iap_credits.res_partner_kiwi_office_demo"))
+        self.assertEqual(move.ref, "KOS-2025-0117")
+        self.assertEqual(move.invoice_date, fields.Date.to_date("2025-03-05"))
+        self.assertEqual(len(move.invoice_line_ids), 2)
+        self.assertAlmostEqual(move.amount_total, 922.30)
+        self.assertCredits(demo_account, balance - 1)
+
+
+@tagged("post_install", "-at_install")
+class TestDigitizationTour(HttpCase):
+    def test_digitize_demo_bill_in_the_browser(self):
+        """The demo journey: open the scanned bill, click Digitize, the scheduled job fills it."""
+        move = self.env.ref("iap_credits.account_move_digitize_demo", raise_if_not_found=False)
+        if not move:
+            self.skipTest("demo data not installed")
+        account = self.env.ref("iap_credits.iap_account_invoice_ocr_demo")
+        balance = account.credit_balance
+        self.start_tour(
+            f"/odoo/action-account.action_move_in_invoice_type/{move.id}", "iap_credits_digitize_tour", login="admin"
+        )
+        self.assertEqual(move.digitization_state, "to_do")
+        self.env["account.move"]._digitize_queued()
+        self.assertEqual(move.digitization_state, "done", move.digitization_error)
+        self.assertEqual(move.ref, "KOS-2025-0117")
+        account.invalidate_recordset()
+        self.assertAlmostEqual(account.credit_balance, balance - 1)
+
+
+class TestDigitizationNeutralize(IapCreditsCase):
+    def test_neutralize_blanks_the_extraction_api(self):
+        account = self._create_local_account(
+            self.env.ref("iap_credits.iap_service_invoice_ocr"),
+            digitization_gateway="http",
+            digitization_http_url="http://127.0.0.1:9/extract",
+            digitization_http_api_key="s3cret",
+        )
+        self.env.flush_all()
+        for query in get_neutralization_queries(["iap_credits"]):
+            self.env.cr.execute(query)
+        account.invalidate_recordset()
+        self.assertEqual((account.digitization_gateway, account.digitization_http_api_key), ("tesseract", False))

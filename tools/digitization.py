@@ -1,0 +1,67 @@
+# Part of iap_credits. See LICENSE file for full copyright and licensing details.
+"""Extractors of document digitization: text in, fields out, one per document type.
+
+The extension point for new document types (receipts, resumes, ...): register a
+function ``extractor(text, **context) -> dict`` under a document type name, and the
+Tesseract gateway of `iap.account` will use it for documents of that type. Results
+travel as JSON when an external gateway answers, hence :func:`fields_to_json`.
+"""
+
+import datetime
+
+from . import invoice_extract
+
+EXTRACTORS = {}
+# The fields whose presence makes a reading worth its credits, per document type.
+ESSENTIAL_FIELDS = {}
+
+
+def register_extractor(document_type, essential_fields=()):
+    """Decorator: make ``function(text, **context)`` the extractor of ``document_type``.
+
+    :param str document_type: e.g. ``"invoice"``, ``"receipt"``, ``"resume"``
+    :param essential_fields: keys of which at least one must be found for the reading
+        to count as a success (and be charged)
+    """
+
+    def decorator(function):
+        EXTRACTORS[document_type] = function
+        ESSENTIAL_FIELDS[document_type] = tuple(essential_fields)
+        return function
+
+    return decorator
+
+
+def extract_fields(document_type, text, **context):
+    """Run the extractor of ``document_type`` on ``text``.
+
+    :raise KeyError: when no extractor is registered for that type
+    """
+    return EXTRACTORS[document_type](text, **context)
+
+
+def is_successful(document_type, values):
+    """Whether ``values`` hold enough to be worth charging: at least one essential field."""
+    essential = ESSENTIAL_FIELDS.get(document_type) or tuple(values)
+    return any(values.get(key) not in (None, "", [], {}) for key in essential)
+
+
+def fields_to_json(values):
+    """The fields with dates as ISO strings, so they can be sent or stored as JSON."""
+
+    def convert(value):
+        if isinstance(value, datetime.date):
+            return value.isoformat()
+        if isinstance(value, list):
+            return [convert(item) for item in value]
+        if isinstance(value, dict):
+            return {key: convert(item) for key, item in value.items()}
+        return value
+
+    return convert(values)
+
+
+@register_extractor("invoice", essential_fields=("invoice_number", "invoice_date", "amount_total"))
+def extract_invoice(text, exclude_vats=(), **_context):
+    """Vendor bills and refunds (see :mod:`.invoice_extract`)."""
+    return invoice_extract.extract_invoice(text, exclude_vats=exclude_vats)
