@@ -2,8 +2,9 @@
 # `make test-stock`: Odoo's own `sms` tests must still pass with iap_credits installed and the
 # SMS accounts in Odoo IAP mode (the stock path, untouched by the addon).
 #   1. fresh database, iap_credits installed (no demo), every account switched to Odoo IAP;
-#   2. odoo-bin --test-tags /sms, as `make odoo` would run it (at_install tests run while the
-#      modules load, post_install ones on the full registry);
+#   2. odoo-bin --test-tags post_install/sms, as `make odoo` would run it, on the full registry
+#      (at_install tests would run with the registry of the modules loaded so far, which
+#      does not know the NOT NULL columns that later modules such as `account` add);
 #   3. the same tests again with pytest-odoo, so that the at_install ones (the composer) also
 #      run on the full registry, with this addon's overrides loaded.
 # Exits non-zero when any of them fails.
@@ -28,9 +29,9 @@ INSERT INTO ir_config_parameter (key, value) VALUES ('iap_credits.default_credit
     ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value;
 SQL
 
-echo "[test-stock] odoo-bin --test-tags /sms" >&2
+echo "[test-stock] odoo-bin --test-tags post_install/sms" >&2
 LOG="$STATE/test-stock-odoo.log"
-"${ODOO[@]}" --test-tags /sms --stop-after-init --log-level=test 2>&1 | tee "$LOG" | grep -E "ERROR|FAIL|tests? (when|in)|post-tests" >&2 || true
+"${ODOO[@]}" --test-tags post_install/sms --stop-after-init --log-level=test 2>&1 | tee "$LOG" | grep -E "ERROR|FAIL|tests? (when|in)|post-tests" >&2 || true
 if grep -qE "^[0-9-]+ [0-9:,]+ [0-9]+ (ERROR|CRITICAL)" "$LOG"; then
   echo "[test-stock] odoo-bin reported errors, see $LOG" >&2
   exit 1
