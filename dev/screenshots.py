@@ -75,23 +75,27 @@ def main():
         "account_form.png": "/odoo/action-iap.iap_account_action/{sms}",
         "credit_packs.png": "/iap_credits/buy/{sms}",
         "credits_used.png": "/odoo/action-iap_credits.iap_credit_transaction_action_analysis",
+        "sms_outbox.png": "/odoo/action-iap_credits.iap_sms_message_action",
+        "digitized_bill.png": "/odoo/action-account.action_move_in_invoice_type/{bill}",
     }
     session_id = login(args.url, args.db)
-    rpc = requests.post(
-        f"{args.url}/web/dataset/call_kw/iap.account/search_read",
-        cookies={"session_id": session_id},
-        json={
-            "jsonrpc": "2.0",
-            "params": {
-                "model": "iap.account",
-                "method": "search_read",
-                "args": [[["service_name", "=", "sms"], ["credit_mode", "=", "local"]], ["id"]],
-                "kwargs": {"limit": 1},
+
+    def first_id(model, domain):
+        rpc = requests.post(
+            f"{args.url}/web/dataset/call_kw/{model}/search_read",
+            cookies={"session_id": session_id},
+            json={
+                "jsonrpc": "2.0",
+                "params": {"model": model, "method": "search_read", "args": [domain, ["id"]], "kwargs": {"limit": 1}},
             },
-        },
-        timeout=30,
-    ).json()
-    sms_id = rpc["result"][0]["id"]
+            timeout=30,
+        ).json()
+        return rpc["result"][0]["id"] if rpc.get("result") else 0
+
+    ids = {
+        "sms": first_id("iap.account", [["service_name", "=", "sms"], ["credit_mode", "=", "local"]]),
+        "bill": first_id("account.move", [["digitization_state", "=", "done"]]),
+    }
 
     profile = tempfile.mkdtemp(prefix="iap_credits_chromium_")
     browser = subprocess.Popen(
@@ -117,7 +121,7 @@ def main():
         tools.call("Network.setCookie", name="session_id", value=session_id, url=args.url)
         tools.call("Emulation.setDeviceMetricsOverride", width=1400, height=900, deviceScaleFactor=1, mobile=False)
         for filename, path in pages.items():
-            tools.call("Page.navigate", url=args.url + path.format(sms=sms_id))
+            tools.call("Page.navigate", url=args.url + path.format(**ids))
             time.sleep(6 if filename != "view_my_services.png" else 15)  # assets compile on first load
             shot = tools.call("Page.captureScreenshot", format="png")
             (OUT / filename).write_bytes(base64.b64decode(shot["data"]))
