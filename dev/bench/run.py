@@ -8,7 +8,7 @@ the options it was measured with, so anyone can rerun it:
     make bench ARGS='--charges 500 --attempts 4000 --ledger-large 100000'
 
 Adding a benchmark: write ``run(registry, args) -> list[Figure]`` in a module beside this
-one and list it in ``SCENARIOS`` (see ``placeholders.py`` for those still to come).
+one and list it in ``SCENARIOS``.
 """
 
 import argparse
@@ -17,18 +17,19 @@ import os
 import sys
 import time
 
+import alert_scale
 import contention
 import latency
 import ledger_scale
-import placeholders
+import sms_throughput
 from common import start_odoo
 
 SCENARIOS = {
     "latency": latency.run,
     "contention": contention.run,
     "ledger": ledger_scale.run,
-    "sms": placeholders.sms_throughput,
-    "alerts": placeholders.alert_job_scale,
+    "sms": sms_throughput.run,
+    "alerts": alert_scale.run,
 }
 
 
@@ -56,6 +57,11 @@ def parse_args(argv):
     group.add_argument("--ledger-small", type=int, default=1000, help="ledger rows of the account, first")
     group.add_argument("--ledger-large", type=int, default=1000000, help="ledger rows of the account, then")
     group.add_argument("--scale-reads", type=int, default=30, help="repetitions of each read (median)")
+    group = parser.add_argument_group("SMS throughput")
+    group.add_argument("--sms", type=int, default=10000, help="SMS queued and sent, on each side (metered, stock)")
+    group = parser.add_argument_group("alert job")
+    group.add_argument("--alerts-small", type=int, default=1000, help="accounts due an alert, first")
+    group.add_argument("--alerts-large", type=int, default=100000, help="accounts due an alert, then")
     return parser.parse_args(argv)
 
 
