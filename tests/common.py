@@ -7,27 +7,33 @@ from odoo.tests.common import TransactionCase
 from odoo.tools import float_compare
 
 
+def setup_local_sms_account(cls):
+    """Give a test class ``company``, ``service_sms`` and ``account``, a local SMS account
+    of the current company, without credits."""
+    cls.company = cls.env.company
+    cls.service_sms = cls.env.ref("sms.iap_service_sms")
+    cls.account = cls.env["iap.account"].create(
+        {
+            "name": "Test SMS account",
+            "service_id": cls.service_sms.id,
+            "company_ids": [(6, 0, cls.company.ids)],
+            "credit_mode": "local",
+        }
+    )
+
+
 class IapCreditsCase(TransactionCase):
     """A company with a local SMS account, a user and a manager.
 
     Test data is created in the test transaction and rolled back. Tests that need
     several real database connections (concurrency) commit their own data through
-    :class:`CommittedAccount` in ``test_ledger_concurrency``.
+    :class:`CommittedAccountCase`.
     """
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.company = cls.env.company
-        cls.service_sms = cls.env.ref("sms.iap_service_sms")
-        cls.account = cls.env["iap.account"].create(
-            {
-                "name": "Test SMS account",
-                "service_id": cls.service_sms.id,
-                "company_ids": [(6, 0, cls.company.ids)],
-                "credit_mode": "local",
-            }
-        )
+        setup_local_sms_account(cls)
         cls.user = new_test_user(cls.env, login="iap_credits_user", groups="base.group_user")
         cls.manager = new_test_user(
             cls.env, login="iap_credits_manager", groups="base.group_user,iap_credits.group_iap_credits_manager"

@@ -14,6 +14,8 @@ from uuid import uuid4
 
 from odoo.tests.common import HttpCase
 
+from .common import setup_local_sms_account
+
 TWILIO_SID = "AC" + "0" * 32
 TWILIO_TOKEN = "twilio-test-token"
 HTTP_TOKEN = "Bearer generic-test-token"
@@ -195,16 +197,7 @@ class IapSmsHttpCase(IapSmsMixin, HttpCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.company = cls.env.company
-        cls.service_sms = cls.env.ref("sms.iap_service_sms")
-        cls.account = cls.env["iap.account"].create(
-            {
-                "name": "Test SMS account",
-                "service_id": cls.service_sms.id,
-                "company_ids": [(6, 0, cls.company.ids)],
-                "credit_mode": "local",
-            }
-        )
+        setup_local_sms_account(cls)
         cls._setup_sms()
 
     def _send_from_contact(self, body="Hello"):
