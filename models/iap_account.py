@@ -353,16 +353,24 @@ class IapAccount(models.Model):
         """
         self._credits_check_movable(credits)
         Transaction = self.env["iap.credit.transaction"]
-        if idempotency_key:
-            existing = Transaction.sudo().search(
-                [("account_id", "=", self.id), ("idempotency_key", "=", idempotency_key)], limit=1
-            )
-            if existing:
-                return existing
+        existing = self._credits_find_movement(idempotency_key)
+        if existing:
+            return existing
         return Transaction._post(
             self,
             [{"kind": kind, "credits": credits, "description": description, "idempotency_key": idempotency_key}],
             origin=origin,
+        )
+
+    def _credits_find_movement(self, idempotency_key):
+        """The ledger row recorded on this account under ``idempotency_key``, if any."""
+        self.ensure_one()
+        if not idempotency_key:
+            return self.env["iap.credit.transaction"]
+        return (
+            self.env["iap.credit.transaction"]
+            .sudo()
+            .search([("account_id", "=", self.id), ("idempotency_key", "=", idempotency_key)], limit=1)
         )
 
     def _credits_debit(self, credits, description, kind="adjustment", idempotency_key=None, origin=None):
@@ -374,12 +382,9 @@ class IapAccount(models.Model):
         """
         self._credits_check_movable(credits)
         Transaction = self.env["iap.credit.transaction"]
-        if idempotency_key:
-            existing = Transaction.sudo().search(
-                [("account_id", "=", self.id), ("idempotency_key", "=", idempotency_key)], limit=1
-            )
-            if existing:
-                return existing
+        existing = self._credits_find_movement(idempotency_key)
+        if existing:
+            return existing
         posted = Transaction._post(
             self,
             [{"kind": kind, "credits": -credits, "description": description, "idempotency_key": idempotency_key}],

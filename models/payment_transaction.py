@@ -62,14 +62,9 @@ class PaymentTransaction(models.Model):
         """The ledger row recorded for this transaction (purchase or refund), if any."""
         self.ensure_one()
         account = (self.source_transaction_id if self.operation == "refund" else self).iap_credit_account_id
-        return (
-            self.env["iap.credit.transaction"]
-            .sudo()
-            .search(
-                [("account_id", "=", account.id), ("idempotency_key", "=", self._iap_credits_idempotency_key())],
-                limit=1,
-            )
-        )
+        if not account:
+            return self.env["iap.credit.transaction"]
+        return account._credits_find_movement(self._iap_credits_idempotency_key())
 
     def _iap_credits_grant_purchase(self):
         """Add the credits of the pack paid by this transaction to its account, once.
