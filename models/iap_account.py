@@ -342,12 +342,13 @@ class IapAccount(models.Model):
             raise
         self._credits_capture(hold, credits=charge.credits)
 
-    def _credits_grant(self, credits, description, kind="grant", idempotency_key=None, origin=None):
+    def _credits_grant(self, credits, description, kind="grant", idempotency_key=None, origin=None, is_test=False):
         """Add ``credits`` with a ledger row (grants, purchases, positive adjustments).
 
         With an ``idempotency_key`` already recorded on this account, nothing moves and
         the existing row is returned: a payment is granted once, however often it is
-        processed.
+        processed. ``is_test`` marks the row of a purchase made with a payment provider in
+        test mode (no money was paid).
 
         :return: the ledger row
         """
@@ -358,7 +359,15 @@ class IapAccount(models.Model):
             return existing
         return Transaction._post(
             self,
-            [{"kind": kind, "credits": credits, "description": description, "idempotency_key": idempotency_key}],
+            [
+                {
+                    "kind": kind,
+                    "credits": credits,
+                    "description": description,
+                    "idempotency_key": idempotency_key,
+                    "is_test": is_test,
+                }
+            ],
             origin=origin,
         )
 
@@ -373,10 +382,11 @@ class IapAccount(models.Model):
             .search([("account_id", "=", self.id), ("idempotency_key", "=", idempotency_key)], limit=1)
         )
 
-    def _credits_debit(self, credits, description, kind="adjustment", idempotency_key=None, origin=None):
+    def _credits_debit(self, credits, description, kind="adjustment", idempotency_key=None, origin=None, is_test=False):
         """Take ``credits`` away with a ledger row (negative adjustments, refunds, expiry).
 
-        Never takes the available credits below zero.
+        Never takes the available credits below zero. ``is_test`` marks the refund of a
+        test-mode purchase.
 
         :raise InsufficientCreditError: when fewer credits are available
         """
@@ -387,7 +397,15 @@ class IapAccount(models.Model):
             return existing
         posted = Transaction._post(
             self,
-            [{"kind": kind, "credits": -credits, "description": description, "idempotency_key": idempotency_key}],
+            [
+                {
+                    "kind": kind,
+                    "credits": -credits,
+                    "description": description,
+                    "idempotency_key": idempotency_key,
+                    "is_test": is_test,
+                }
+            ],
             origin=origin,
         )
         if not posted:

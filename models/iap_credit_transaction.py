@@ -29,6 +29,7 @@ _ROW_COLUMNS = [
     ("hold_id", "int4"),
     ("hold_expires_at", "timestamp"),
     ("origin_ref", "varchar"),
+    ("is_test", "bool"),
 ]
 _ROW_PLACEHOLDERS = "(" + ", ".join(f"%s::{sqltype}" for _column, sqltype in _ROW_COLUMNS) + ")"
 
@@ -50,14 +51,14 @@ _POST_QUERY = """
     )
     INSERT INTO iap_credit_transaction (
         account_id, service_id, kind, credits, credits_used, reserved_change, balance_after, reserved_after,
-        description, reference, idempotency_key, hold_id, hold_expires_at, origin_ref,
+        description, reference, idempotency_key, hold_id, hold_expires_at, origin_ref, is_test,
         user_id, company_id, date, create_uid, create_date, write_uid, write_date
     )
     SELECT acc.id, acc.service_id, v.kind, v.credits,
            CASE WHEN v.kind = 'capture' THEN -v.credits ELSE 0 END, v.reserved_change,
            acc.credit_balance - v.balance_offset, acc.credit_reserved - v.reserved_offset,
            v.description, v.reference, v.idempotency_key, v.hold_id, v.hold_expires_at,
-           v.origin_ref, %(uid)s, %(company)s, %(now)s, %(uid)s, %(now)s, %(uid)s, %(now)s
+           v.origin_ref, v.is_test, %(uid)s, %(company)s, %(now)s, %(uid)s, %(now)s, %(uid)s, %(now)s
       FROM acc, (VALUES %(values)s) AS v({columns})
     RETURNING id, {returning}
 """
@@ -126,7 +127,18 @@ class IapCreditTransaction(models.Model):
     )
     origin_ref = fields.Reference(selection="_selection_origin_ref", readonly=True)
     user_id = fields.Many2one("res.users", readonly=True, index=True)
-    company_id = fields.Many2one("res.company", readonly=True, index=True)
+    company_id = fields.Many2one(
+        "res.company",
+        readonly=True,
+        index=True,
+        help="The company of the account; for an account shared by several companies (or by all), "
+        "the company the movement was made for when it is one of them.",
+    )
+    is_test = fields.Boolean(
+        string="Test",
+        readonly=True,
+        help="A purchase (or its refund) made with a payment provider in test mode: no money was paid.",
+    )
     date = fields.Datetime(readonly=True, index=True, default=fields.Datetime.now)
 
     _idempotency_key_unique = models.Constraint(
@@ -219,7 +231,7 @@ class IapCreditTransaction(models.Model):
         :param account: the `iap.account` record (singleton)
         :param list rows: dicts with ``kind``, ``credits``, ``reserved_change``,
             ``description`` and optionally ``reference``, ``idempotency_key``,
-            ``hold_expires_at``
+            ``hold_expires_at``, ``is_test``
         :param hold: the reservation closed by these rows, if any
         :param origin: the record that caused the movement, if any
         :return: the new rows, or an empty recordset when the guard refused
@@ -263,7 +275,7 @@ class IapCreditTransaction(models.Model):
             account=account.id,
             hold=hold.id if hold else None,
             uid=self.env.uid,
-            company=self.env.company.id,
+            company=self._post_company(account).id,
             now=fields.Datetime.now(),
             values=values,
         )
@@ -284,8 +296,24 @@ class IapCreditTransaction(models.Model):
         account._warning_check_move(last.balance_after - last.reserved_after)
         return posted
 
+    @api.model
+    def _post_company(self, account):
+        """The company of the rows of ``account``: the account's, not the caller's.
+
+        A cron or a superuser working in the main company may move the credits of another
+        company's account. An account of several companies records the current company
+        when it is one of them (the work was done for it), else the first of them; a
+        shared account (no company) records the current company.
+        """
+        companies = account.sudo().company_ids
+        if not companies or self.env.company in companies:
+            return self.env.company
+        return companies[:1]
+
     @staticmethod
     def _post_value(row, column, hold, origin_ref):
+        if column == "is_test":
+            return bool(row.get("is_test"))
         if column == "hold_id":
             return hold.id if hold else None
         if column == "origin_ref":
