@@ -2,11 +2,32 @@
 
 import logging
 
-from odoo import fields, models
-from odoo.exceptions import UserError
-from odoo.tools import float_compare, float_round
+from odoo import api, fields, models
+from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.tools import consteq, float_compare, float_repr, float_round
+from odoo.tools.misc import hmac
 
 _logger = logging.getLogger(__name__)
+
+# What binds a transaction to a credit purchase: set by the buy flow at creation, never after.
+IAP_BINDING_FIELDS = {"iap_credit_account_id", "iap_credit_pack_id", "iap_credits", "iap_credit_signature"}
+# Stock fields that decide what a transaction bound to a credit purchase (or to its refund)
+# grants or takes back. Only the payment provider's own flow, which runs as superuser
+# (webhooks, the status page, `_refund`), changes them; users who may write payment
+# transactions (Billing, Accounting) cannot.
+IAP_PROTECTED_FIELDS = {
+    "state",
+    "amount",
+    "currency_id",
+    "provider_id",
+    "operation",
+    "source_transaction_id",
+    "child_transaction_ids",
+    "reference",
+    "is_live",
+    "partner_id",
+}
+_SIGNATURE_SCOPE = "iap_credits.payment_transaction"
 
 
 class PaymentTransaction(models.Model):
@@ -16,6 +37,7 @@ class PaymentTransaction(models.Model):
         "iap.account",
         string="IAP Account",
         readonly=True,
+        copy=False,
         index="btree_not_null",
         ondelete="restrict",
         help="The IAP account that receives the credits bought with this transaction.",
@@ -24,6 +46,7 @@ class PaymentTransaction(models.Model):
         "iap.credit.pack",
         string="Credit Pack",
         readonly=True,
+        copy=False,
         ondelete="restrict",
         help="The credit pack bought with this transaction.",
     )
@@ -31,9 +54,97 @@ class PaymentTransaction(models.Model):
         string="Credits Bought",
         digits="IAP Credits",
         readonly=True,
+        copy=False,
         help="Credits (bonus included) granted when the payment is confirmed: copied from the pack "
         "when the transaction is created, so that a later change of the pack changes nothing.",
     )
+    iap_credit_signature = fields.Char(
+        string="Credit Purchase Signature",
+        readonly=True,
+        copy=False,
+        groups="base.group_system",
+        help="Signs, with the database secret, what the buy flow fixed when it created this purchase "
+        "(or what the stock refund fixed for its refund): a transaction whose values no longer match "
+        "grants or takes back nothing.",
+    )
+
+    # ------------------------------------------------------------
+    # CRUD
+    # ------------------------------------------------------------
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        """Override of `payment` to keep the binding to a credit purchase out of users' hands.
+
+        Only the buy flow (`/iap_credits/transaction`, as superuser) creates a purchase, and
+        only the stock refund (`_refund`, as superuser) creates its refunds; both are signed
+        here. A user who may create payment transactions (Billing) can create neither.
+        """
+        if not self.env.su:
+            for vals in vals_list:
+                if IAP_BINDING_FIELDS & {field for field, value in vals.items() if value}:
+                    raise AccessError(self.env._("Only the Buy Credit page creates credit purchases."))
+                if self._iap_credits_is_bound_id(vals.get("source_transaction_id")):
+                    raise AccessError(
+                        self.env._("A credit purchase is refunded only through its payment provider (Refund).")
+                    )
+        else:
+            for vals in vals_list:
+                if vals.get("iap_credit_account_id"):
+                    self._iap_credits_check_create_values(vals)
+        txs = super().create(vals_list)
+        if self.env.su:
+            for tx in txs.filtered(lambda t: t._iap_credits_bound()):
+                tx.iap_credit_signature = tx._iap_credits_compute_signature()
+        return txs
+
+    def write(self, vals):
+        """Override of `payment` to refuse, to everyone but the superuser, any change of what a
+        credit purchase or its refund grants or takes back.
+
+        E.g. a Billing user setting `state` to done on a pending purchase and calling
+        `action_post_process` would otherwise get credits without paying.
+        """
+        if not self.env.su:
+            if IAP_BINDING_FIELDS & set(vals):
+                raise AccessError(self.env._("The credits bought by a payment transaction cannot be changed."))
+            if self._iap_credits_is_bound_id(vals.get("source_transaction_id")) or (
+                IAP_PROTECTED_FIELDS & set(vals) and any(tx._iap_credits_bound() for tx in self.sudo())
+            ):
+                raise AccessError(
+                    self.env._(
+                        "The payment transactions of credit purchases are updated by their payment provider only: "
+                        "%(fields)s cannot be changed.",
+                        fields=", ".join(sorted(IAP_PROTECTED_FIELDS & set(vals))) or "source_transaction_id",
+                    )
+                )
+        return super().write(vals)
+
+    @api.model
+    def _iap_credits_check_create_values(self, vals):
+        """Refuse a purchase whose credits, amount or currency are not those of its pack.
+
+        :raise ValidationError: when they differ
+        """
+        account = self.env["iap.account"].browse(vals["iap_credit_account_id"])
+        pack = self.env["iap.credit.pack"].browse(vals.get("iap_credit_pack_id"))
+        if not pack.exists() or pack.service_id != account.service_id:
+            raise ValidationError(self.env._("A credit purchase needs a pack of its account's service."))
+        currency = pack.currency_id
+        if (
+            vals.get("currency_id") != currency.id
+            or currency.compare_amounts(vals.get("amount") or 0.0, pack.price) != 0
+            or float_compare(vals.get("iap_credits") or 0.0, pack.total_credits, precision_digits=4) != 0
+        ):
+            raise ValidationError(
+                self.env._(
+                    "A purchase of the pack %(pack)s must be of %(credits)s credits for %(price)s %(currency)s.",
+                    pack=pack.display_name,
+                    credits=pack.total_credits,
+                    price=pack.price,
+                    currency=currency.name,
+                )
+            )
 
     # ------------------------------------------------------------
     # BUSINESS
@@ -54,6 +165,115 @@ class PaymentTransaction(models.Model):
                 tx._iap_credits_grant_purchase()
         return res
 
+    def _iap_credits_bound(self):
+        """Whether this transaction is a credit purchase or the refund of one."""
+        self.ensure_one()
+        return bool(self.iap_credit_account_id or self.source_transaction_id.iap_credit_account_id)
+
+    @api.model
+    def _iap_credits_is_bound_id(self, tx_id):
+        if not isinstance(tx_id, int) or not tx_id:
+            return False
+        tx = self.sudo().browse(tx_id).exists()
+        return bool(tx) and tx._iap_credits_bound()
+
+    def _iap_credits_compute_signature(self):
+        """The signature of what a purchase (or a refund of one) was created for.
+
+        A purchase signs its account, pack, credits, amount, currency, provider and mode;
+        a refund its source transaction, amount and currency. The transaction's id is
+        signed too, so that a signature is worth nothing on another transaction.
+        """
+        self.ensure_one()
+        tx = self.sudo()
+        if tx.iap_credit_account_id:
+            values = (
+                "purchase",
+                tx.id,
+                tx.reference,
+                tx.iap_credit_account_id.id,
+                tx.iap_credit_pack_id.id,
+                float_repr(tx.iap_credits, 4),
+                float_repr(tx.amount, 6),
+                tx.currency_id.id,
+                tx.provider_id.id,
+                bool(tx.is_live),
+            )
+        else:
+            values = (
+                "refund",
+                tx.id,
+                tx.reference,
+                tx.source_transaction_id.id,
+                float_repr(tx.amount, 6),
+                tx.currency_id.id,
+            )
+        return hmac(tx.env(su=True), _SIGNATURE_SCOPE, "|".join(str(value) for value in values))
+
+    def _iap_credits_signature_valid(self):
+        self.ensure_one()
+        signature = self.sudo().iap_credit_signature
+        return bool(signature) and consteq(signature, self._iap_credits_compute_signature())
+
+    def _iap_credits_purchase_error(self):
+        """Why this transaction must not grant its credits, or None when it may.
+
+        Re-checks, at grant time, the binding fixed by the buy flow: the values signed at
+        creation are unchanged, and the pack still sells these credits to this account in
+        the currency paid. The amount is the pack's price when the transaction was created
+        (the buy flow refuses any other): a later price change neither refuses nor lowers a
+        purchase already paid.
+        """
+        self.ensure_one()
+        tx = self.sudo()
+        account, pack, currency = tx.iap_credit_account_id, tx.iap_credit_pack_id, tx.currency_id
+        checks = [
+            (
+                tx.operation not in ("refund", "validation"),
+                lambda: self.env._("a %(operation)s does not buy credits", operation=tx.operation),
+            ),
+            (
+                tx._iap_credits_signature_valid(),
+                lambda: self.env._("it was not created by the Buy Credit page, or was changed since"),
+            ),
+            (
+                pack and pack.service_id == account.service_id,
+                lambda: self.env._("its pack is not a pack of the account's service"),
+            ),
+            (
+                not account.company_ids or pack.company_id in account.company_ids,
+                lambda: self.env._("its pack is not sold to the account's companies"),
+            ),
+            (
+                currency == pack.currency_id,
+                lambda: self.env._("it was paid in %(currency)s, not in the pack's currency", currency=currency.name),
+            ),
+            (
+                float_compare(tx.iap_credits, 0.0, precision_digits=4) > 0
+                and currency.compare_amounts(tx.amount, 0.0) > 0,
+                lambda: self.env._("it has no credits or no amount"),
+            ),
+        ]
+        return next((message() for passed, message in checks if not passed), None)
+
+    def _iap_credits_refuse(self, account, reason):
+        """Refuse loudly: an error in the log and a message on the account, nothing moves."""
+        self.ensure_one()
+        _logger.error(
+            "Refused to move credits of IAP account %s for payment transaction %s (id %s): %s",
+            account.id,
+            self.reference,
+            self.id,
+            reason,
+        )
+        account.sudo().message_post(
+            body=self.env._(
+                "Payment %(reference)s moved no credits: %(reason)s. Ask your administrator to check it.",
+                reference=self.reference,
+                reason=reason,
+            )
+        )
+
     def _iap_credits_idempotency_key(self):
         self.ensure_one()
         return f"payment.transaction:{self.id}"
@@ -69,6 +289,11 @@ class PaymentTransaction(models.Model):
     def _iap_credits_grant_purchase(self):
         """Add the credits of the pack paid by this transaction to its account, once.
 
+        Only a transaction that still matches what the buy flow created grants (see
+        `_iap_credits_purchase_error`); any other is refused loudly. A transaction of a
+        provider in test mode grants too (the demo flow must end with credits), on a ledger
+        row marked as a test.
+
         :return: the `purchase` ledger row (the existing one when already granted)
         """
         self.ensure_one()
@@ -78,11 +303,16 @@ class PaymentTransaction(models.Model):
         if existing:
             return existing
         account = self.iap_credit_account_id.sudo()
-        description = self.env._(
-            "Purchase of %(pack)s (payment %(reference)s)",
-            pack=self.iap_credit_pack_id.name or self.env._("a credit pack"),
-            reference=self.reference,
-        )
+        error = self._iap_credits_purchase_error()
+        if error:
+            self._iap_credits_refuse(account, error)
+            return self.env["iap.credit.transaction"]
+        is_test = not self.is_live
+        values = {"pack": self.iap_credit_pack_id.name, "reference": self.reference}
+        if is_test:
+            description = self.env._("Test purchase of %(pack)s (payment %(reference)s, test mode: not paid)", **values)
+        else:
+            description = self.env._("Purchase of %(pack)s (payment %(reference)s)", **values)
         try:
             row = account._credits_grant(
                 self.iap_credits,
@@ -90,6 +320,7 @@ class PaymentTransaction(models.Model):
                 kind="purchase",
                 idempotency_key=self._iap_credits_idempotency_key(),
                 origin=self,
+                is_test=is_test,
             )
         except UserError as error:
             # E.g. the account was switched to Odoo IAP after the payment: never lose a paid
@@ -115,6 +346,7 @@ class PaymentTransaction(models.Model):
                 currency=self.currency_id.name,
                 balance=account.credit_balance,
             )
+            + (self.env._(" Test mode: no money was paid.") if is_test else "")
         )
         _logger.info(
             "Granted %s credits to IAP account %s for payment %s", self.iap_credits, account.id, self.reference
@@ -124,13 +356,15 @@ class PaymentTransaction(models.Model):
     def _iap_credits_take_back(self):
         """Take back the unspent part of the credits bought by the refunded transaction, once.
 
-        A partial refund takes back the same share of the credits as of the amount. Credits
+        Only a refund created by the stock refund of a purchase that was granted takes back;
+        a partial refund takes back the same share of the credits as of the amount, and all
+        the refunds of a purchase together never take back more than it granted. Credits
         already spent are not taken back: the balance never goes below zero.
 
         :return: the `refund` ledger row, or an empty recordset when nothing could be taken back
         """
         self.ensure_one()
-        source = self.source_transaction_id
+        source = self.source_transaction_id.sudo()
         existing = self._iap_credits_ledger_row()
         if existing:
             return existing
@@ -138,15 +372,28 @@ class PaymentTransaction(models.Model):
         if not purchase or float_compare(source.amount, 0.0, precision_digits=6) <= 0:
             return self.env["iap.credit.transaction"]
         account = source.iap_credit_account_id.sudo()
+        if not self._iap_credits_signature_valid() or self.currency_id != source.currency_id:
+            self._iap_credits_refuse(
+                account, self.env._("it is not a refund made through the payment provider, or was changed since")
+            )
+            return self.env["iap.credit.transaction"]
         account.lock_for_update()
         account.invalidate_recordset(["credit_available", "credit_balance"])
         share = min(1.0, abs(self.amount) / source.amount)
-        refundable = float_round(purchase.credits * share, precision_digits=4)
+        sibling_keys = [sibling._iap_credits_idempotency_key() for sibling in source.child_transaction_ids - self]
+        taken_before = -sum(
+            self.env["iap.credit.transaction"]
+            .sudo()
+            .search([("account_id", "=", account.id), ("kind", "=", "refund"), ("idempotency_key", "in", sibling_keys)])
+            .mapped("credits")
+        )
+        refundable = float_round(min(purchase.credits * share, purchase.credits - taken_before), precision_digits=4)
         credits = min(refundable, account.credit_available)
         if float_compare(credits, 0.0, precision_digits=4) <= 0:
             account.message_post(
                 body=self.env._(
-                    "Refund %(reference)s of payment %(payment)s: the credits were already spent, none taken back.",
+                    "Refund %(reference)s of payment %(payment)s: the credits were already spent or taken back, "
+                    "none taken back.",
                     reference=self.reference,
                     payment=source.reference,
                 )
@@ -160,6 +407,7 @@ class PaymentTransaction(models.Model):
             kind="refund",
             idempotency_key=self._iap_credits_idempotency_key(),
             origin=self,
+            is_test=purchase.is_test,
         )
         account.message_post(
             body=self.env._(
