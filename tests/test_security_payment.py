@@ -242,6 +242,29 @@ class TestPaymentSecurity(HttpCase, CreditPurchaseCase):
     # CASE 10: the wizard grants once; test purchases say so; rows of the account's company
     # ------------------------------------------------------------
 
+    def test_adjustment_wizard_confirmed_twice_grants_once(self):
+        self.authenticate(self.manager.login, self.manager.login)
+        for operation, credits, expected in (("grant", 25, 25), ("add", 5, 30), ("remove", 10, 20)):
+            with self.subTest(operation=operation):
+                response = self._call(
+                    "iap.credit.adjustment",
+                    "create",
+                    [{"account_id": self.account.id, "operation": operation, "credits": credits, "reason": "Gift"}],
+                )
+                wizard_id = response["result"][0] if isinstance(response["result"], list) else response["result"]
+                for _attempt in range(2):
+                    response = self._call("iap.credit.adjustment", "action_confirm", [[wizard_id]])
+                    self.assertNotIn("error", response, response)
+                self.assertCredits(self.account, expected)
+                # Putting it back to draft to confirm it again is refused.
+                response = self._call("iap.credit.adjustment", "write", [[wizard_id], {"state": "draft"}])
+                self.assertRpcError(response, "only by confirming it", "reset the wizard")
+                self.assertNotIn("error", self._call("iap.credit.adjustment", "action_confirm", [[wizard_id]]))
+                self.assertCredits(self.account, expected)
+        self.assertEqual(len(self.account.transaction_ids), 3, "three wizards, three rows")
+        messages = self.account.message_ids.filtered(lambda m: "Gift" in (m.body or ""))
+        self.assertEqual(len(messages), 3, "one chatter message per wizard")
+
     def test_test_mode_purchase_marked_on_the_ledger(self):
         self.assertEqual(self.provider.state, "test", "payment_demo's provider is in test mode")
         test_tx = self._create_tx()

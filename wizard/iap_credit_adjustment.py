@@ -31,6 +31,13 @@ class IapCreditAdjustment(models.TransientModel):
     )
     credits = fields.Float(digits="IAP Credits", required=True, default=0.0)
     reason = fields.Char(required=True, help="Recorded on the ledger row, for the audit trail.")
+    state = fields.Selection(
+        [("draft", "Draft"), ("done", "Done")],
+        required=True,
+        default="draft",
+        readonly=True,
+        help="Done once confirmed: confirming again (a double click, a replayed request) moves nothing.",
+    )
 
     @api.constrains("credits")
     def _check_credits(self):
@@ -38,22 +45,44 @@ class IapCreditAdjustment(models.TransientModel):
             if float_compare(wizard.credits, 0.0, precision_digits=4) <= 0:
                 raise UserError(self.env._("The number of credits must be positive."))
 
+    def write(self, vals):
+        # Only the confirmation marks a wizard done; putting it back to draft (e.g. after
+        # changing its account) would let it move credits twice.
+        if "state" in vals and not self.env.su:
+            raise AccessError(self.env._("A grant or an adjustment is done only by confirming it."))
+        return super().write(vals)
+
     def action_confirm(self):
+        """Move the credits once per wizard, however often this is called.
+
+        The wizard row is locked, then marked done; the ledger row carries an
+        idempotency key of this wizard, so that even two confirmations racing each other
+        record one movement.
+        """
         self.ensure_one()
         if not self.env.user.has_group("iap_credits.group_iap_credits_manager"):
             raise AccessError(self.env._("Only IAP credit managers can grant or adjust credits."))
+        close = {"type": "ir.actions.act_window_close"}
+        self.lock_for_update()
+        self.invalidate_recordset(["state"])
+        if self.state == "done":
+            return close
         account = self.account_id
         account.check_access("read")
         account = account.sudo()
+        key = f"iap.credit.adjustment:{self.id}"
+        if account._credits_find_movement(key):
+            return close
         if self.operation == "grant":
-            account._credits_grant(self.credits, self.reason)
+            account._credits_grant(self.credits, self.reason, idempotency_key=key)
         elif self.operation == "add":
-            account._credits_grant(self.credits, self.reason, kind="adjustment")
+            account._credits_grant(self.credits, self.reason, kind="adjustment", idempotency_key=key)
         else:
             try:
-                account._credits_debit(self.credits, self.reason)
+                account._credits_debit(self.credits, self.reason, idempotency_key=key)
             except InsufficientCreditError as error:
                 raise UserError(str(error)) from error
+        self.sudo().state = "done"
         account.message_post(
             body=self.env._(
                 "%(operation)s: %(credits)s credits — %(reason)s",
@@ -62,4 +91,4 @@ class IapCreditAdjustment(models.TransientModel):
                 reason=self.reason,
             )
         )
-        return {"type": "ir.actions.act_window_close"}
+        return close
