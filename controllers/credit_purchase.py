@@ -110,8 +110,10 @@ class PaymentPortal(payment_portal.PaymentPortal):
     def iap_credits_purchase(self, tx_id, access_token=None, **kwargs):
         """The landing page after payment: the state of the purchase and the new balance.
 
-        A confirmed payment whose credits were not granted yet (e.g. the status page was
-        skipped) is granted here; the ledger's idempotency key makes it harmless.
+        It never moves credits (a GET must change nothing): the stock status page
+        post-processes the payment before it redirects here. A confirmed payment whose
+        post-processing has not run yet (e.g. the status page was skipped) is shown as
+        being processed, and the post-processing cron is woken up to grant it.
         """
         try:
             tx_sudo = request.env["payment.transaction"].sudo().browse(tx_id).exists()
@@ -124,8 +126,8 @@ class PaymentPortal(payment_portal.PaymentPortal):
                 raise AccessError(request.env._("This link to a credit purchase is invalid."))
         except (AccessError, MissingError) as error:
             return self._iap_credits_refusal(error)
-        if tx_sudo.state == "done":
-            tx_sudo._iap_credits_grant_purchase()
+        if tx_sudo.state == "done" and not tx_sudo.is_post_processed:
+            request.env.ref("payment.cron_post_process_payment_tx").sudo()._trigger()
         account.invalidate_recordset()
         return request.render(
             "iap_credits.buy_credits_confirmation",

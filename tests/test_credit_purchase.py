@@ -82,7 +82,7 @@ class TestCreditPurchase(CreditPurchaseCase):
         tx = self._create_tx()
         for _attempt in range(5):
             self._simulate(tx, "done")
-        # The confirmation page grants too, idempotently.
+        # Granting again (by hand) is harmless too.
         tx._iap_credits_grant_purchase()
         self.assertEqual(tx.state, "done")
         rows = self._purchase_rows()

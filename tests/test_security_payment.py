@@ -13,6 +13,8 @@ from odoo.exceptions import ValidationError
 from odoo.tests import new_test_user, tagged
 from odoo.tests.common import HttpCase
 
+from odoo.addons.payment import utils as payment_utils
+
 from .test_credit_purchase import CreditPurchaseCase
 
 BILLING_GROUPS = "base.group_user,account.group_account_invoice"
@@ -237,6 +239,29 @@ class TestPaymentSecurity(HttpCase, CreditPurchaseCase):
         rows = self.account.transaction_ids.filtered(lambda t: t.kind == "refund")
         self.assertEqual(rows.mapped("credits"), [-150], "one refund takes back the 150 credits, the next one none")
         self.assertCredits(self.account, 10)
+
+    # ------------------------------------------------------------
+    # CASE 11: the landing page never moves credits
+    # ------------------------------------------------------------
+
+    def test_landing_page_grants_nothing(self):
+        tx = self._create_tx()
+        # Paid, but not post-processed yet (e.g. the status page was skipped).
+        tx._process("demo", {"reference": tx.reference, "payment_details": "4242", "simulated_state": "done"})
+        self.assertEqual((tx.state, tx.is_post_processed), ("done", False))
+        self.authenticate(self.manager.login, self.manager.login)
+        token = payment_utils.generate_access_token(tx.partner_id.id, tx.amount, tx.currency_id.id, env=self.env)
+        for _attempt in range(2):
+            landing = self.url_open(f"/iap_credits/purchase/{tx.id}?access_token={token}")
+            self.assertEqual(landing.status_code, 200)
+            self.assertIn("o_iap_credits_purchase_processing", landing.text, "shown as being processed")
+            self.assertNotIn("o_iap_credits_purchase_done", landing.text)
+        self.assertCredits(self.account, 0)
+        self.assertFalse(self._purchase_rows())
+        tx._post_process()
+        self.assertCredits(self.account, 150)
+        landing = self.url_open(f"/iap_credits/purchase/{tx.id}?access_token={token}")
+        self.assertIn("o_iap_credits_purchase_done", landing.text)
 
     # ------------------------------------------------------------
     # CASE 10: the wizard grants once; test purchases say so; rows of the account's company
