@@ -183,7 +183,12 @@ class IapSmsMessage(models.Model):
             return
         except Exception as error:  # the dispatch released the credits; nothing is lost
             _logger.exception("SMS gateway %s failed on batch %s", gateway.name, reference)
-            reason = self.env._("The SMS gateway %(name)s failed: %(error)s", name=gateway.name, error=error)
+            # Not the exception's text, which may quote the gateway's URL and credentials.
+            reason = self.env._(
+                "The SMS gateway %(name)s failed unexpectedly (%(error)s); the details are in the server log.",
+                name=gateway.name,
+                error=type(error).__name__,
+            )
             for item in items:
                 item["outcome"] = self._refusal("server_error", reason)
             return
