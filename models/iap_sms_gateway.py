@@ -92,18 +92,17 @@ class IapSmsGateway(models.Model):
         """The outcomes of a batch that failed as a whole (unreachable gateway, ...)."""
         return [{"success": False, "state": state, "failure_reason": reason} for _item in items]
 
-    def _sms_request_failure_reason(self, error, provider=None):
+    def _sms_request_failure_reason(self, error):
         """The reason shown to users when a call to the provider failed, by kind of failure.
 
         Never the exception's text: it holds the URL called, with its query string (API keys)
         or the provider's account id; the details go to the log, redacted, by the caller.
 
         :param Exception error: raised by `requests` (or by reading the answer as JSON)
-        :param str provider: the name to show, the gateway's by default
         :return: a translated reason
         """
         self.ensure_one()
-        name = provider or self.name
+        name = self.name
         kind = gateway_errors.request_error_kind(error)
         if kind == gateway_errors.TIMEOUT:
             return self.env._(

@@ -114,8 +114,16 @@ class IapSmsGateway(models.Model):
             message = gateway_errors.redact(
                 getattr(error, "msg", None) or getattr(error, "detail", None) or getattr(error, "title", "")
             )
-            _logger.info("Twilio refused SMS %s: HTTP %s, code %s: %s", item["uuid"], error.status, error.code, message)
-            if (error.status or 0) >= 500:
+            server_error = (error.status or 0) >= 500
+            _logger.log(
+                logging.WARNING if server_error else logging.INFO,
+                "Twilio refused SMS %s: HTTP %s, code %s: %s",
+                item["uuid"],
+                error.status,
+                error.code,
+                message,
+            )
+            if server_error:
                 reason = self.env._(
                     "The SMS gateway %(name)s answered with an error (HTTP %(status)s).",
                     name=self.name,
