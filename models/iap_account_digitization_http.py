@@ -8,7 +8,7 @@ import requests
 from odoo import fields, models
 from odoo.exceptions import UserError
 
-from ..tools import digitization
+from ..tools import digitization, gateway_errors
 
 _logger = logging.getLogger(__name__)
 
@@ -87,8 +87,32 @@ class IapAccount(models.Model):
             response.raise_for_status()
             answer = response.json()
         except (requests.RequestException, ValueError) as error:
-            _logger.warning("Extraction API %s failed: %s", url, error)
-            raise UserError(self.env._("The extraction API failed: %(error)s", error=str(error))) from error
+            # The exception's text quotes the URL, query string (API keys) included: the log
+            # gets it redacted, the bill and its chatter a reason by kind of failure; `from None`
+            # keeps it out of the tracebacks logged by the callers too.
+            _logger.warning(
+                "Extraction API of %s failed: %s",
+                self.display_name,
+                gateway_errors.log_details(error, url, secrets=[api_key]),
+            )
+            raise UserError(self._http_digitization_failure_reason(error)) from None
         if not isinstance(answer, dict):
             raise UserError(self.env._("The extraction API did not answer with a JSON object."))
         return answer
+
+    def _http_digitization_failure_reason(self, error):
+        """The reason shown on the bill when the extraction API call failed, by kind of
+        failure: never the exception's text, which quotes the URL and its query string."""
+        kind = gateway_errors.request_error_kind(error)
+        if kind == gateway_errors.TIMEOUT:
+            return self.env._(
+                "The extraction API did not answer in time (timeout: %(timeout)s s).", timeout=HTTP_TIMEOUT
+            )
+        if kind == gateway_errors.HTTP_ERROR:
+            return self.env._(
+                "The extraction API answered with an error (HTTP %(status)s).",
+                status=getattr(error.response, "status_code", "?"),
+            )
+        if kind == gateway_errors.UNREADABLE:
+            return self.env._("The extraction API answered something unreadable.")
+        return self.env._("The extraction API could not be reached.")

@@ -4,6 +4,8 @@ import logging
 
 from odoo import api, fields, models
 
+from ..tools import gateway_errors
+
 _logger = logging.getLogger(__name__)
 
 
@@ -89,6 +91,34 @@ class IapSmsGateway(models.Model):
     def _sms_failure(self, items, state, reason):
         """The outcomes of a batch that failed as a whole (unreachable gateway, ...)."""
         return [{"success": False, "state": state, "failure_reason": reason} for _item in items]
+
+    def _sms_request_failure_reason(self, error):
+        """The reason shown to users when a call to the provider failed, by kind of failure.
+
+        Never the exception's text: it holds the URL called, with its query string (API keys)
+        or the provider's account id; the details go to the log, redacted, by the caller.
+
+        :param Exception error: raised by `requests` (or by reading the answer as JSON)
+        :return: a translated reason
+        """
+        self.ensure_one()
+        name = self.name
+        kind = gateway_errors.request_error_kind(error)
+        if kind == gateway_errors.TIMEOUT:
+            return self.env._(
+                "The SMS gateway %(name)s did not answer in time (timeout: %(timeout)s s).",
+                name=name,
+                timeout=self.timeout,
+            )
+        if kind == gateway_errors.HTTP_ERROR:
+            return self.env._(
+                "The SMS gateway %(name)s answered with an error (HTTP %(status)s).",
+                name=name,
+                status=getattr(error.response, "status_code", "?"),
+            )
+        if kind == gateway_errors.UNREADABLE:
+            return self.env._("The SMS gateway %(name)s answered something unreadable.", name=name)
+        return self.env._("The SMS gateway %(name)s could not be reached.", name=name)
 
     @api.model
     def _sms_status_url(self, route):

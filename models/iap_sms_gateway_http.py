@@ -8,6 +8,8 @@ import requests
 from odoo import fields, models
 from odoo.exceptions import UserError
 
+from ..tools import gateway_errors
+
 _logger = logging.getLogger(__name__)
 
 # Per-message statuses of the generic HTTP API, as stock SMS API states.
@@ -122,40 +124,23 @@ class IapSmsGateway(models.Model):
         headers = {"Accept": "application/json"}
         if gateway.http_auth_header and gateway.http_auth_value:
             headers[gateway.http_auth_header] = gateway.http_auth_value
+        response = None
         try:
             response = requests.post(gateway.http_url, json=payload, headers=headers, timeout=self.timeout)
             response.raise_for_status()
-        except requests.exceptions.Timeout as error:
-            _logger.warning("SMS gateway %s: timeout after %ss: %s", self.name, self.timeout, error)
-            raise UserError(
-                self.env._(
-                    "The SMS gateway %(name)s did not answer within %(timeout)s seconds.",
-                    name=self.name,
-                    timeout=self.timeout,
-                )
-            ) from error
-        except requests.exceptions.HTTPError as error:
-            _logger.warning("SMS gateway %s: HTTP error %s: %s", self.name, error.response.status_code, error)
-            raise UserError(
-                self.env._(
-                    "The SMS gateway %(name)s answered with the error %(status)s: %(text)s",
-                    name=self.name,
-                    status=error.response.status_code,
-                    text=(error.response.text or "")[:200],
-                )
-            ) from error
-        except requests.exceptions.RequestException as error:
-            _logger.warning("SMS gateway %s: unreachable: %s", self.name, error)
-            raise UserError(
-                self.env._("The SMS gateway %(name)s could not be reached: %(error)s", name=self.name, error=error)
-            ) from error
-        try:
             return response.json()
-        except ValueError as error:
-            _logger.warning("SMS gateway %s: answer is not JSON: %r", self.name, response.text[:200])
-            raise UserError(
-                self.env._("The SMS gateway %(name)s gave an answer that is not JSON.", name=self.name)
-            ) from error
+        except (requests.exceptions.RequestException, ValueError) as error:
+            # The exception's text quotes the URL, query string (API keys) included: the log
+            # gets it redacted, the user a reason by kind of failure; `from None` keeps it
+            # out of the tracebacks logged by the callers too.
+            secrets = [gateway.http_auth_value]
+            _logger.warning(
+                "SMS gateway %s failed: %s; answer: %r",
+                self.name,
+                gateway_errors.log_details(error, gateway.http_url, secrets=secrets),
+                gateway_errors.redact(response.text[:200] if response is not None else "", [gateway.http_url], secrets),
+            )
+            raise UserError(self._sms_request_failure_reason(error)) from None
 
     def _http_parse_results(self, answer):
         """:return: ``{message id: result dict}`` from the API's answer

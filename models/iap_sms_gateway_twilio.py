@@ -3,12 +3,14 @@
 import logging
 
 import requests
-from twilio.base.exceptions import TwilioRestException
+from twilio.base.exceptions import TwilioRestException, TwilioServiceException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 
 from odoo import fields, models
+
+from ..tools import gateway_errors
 
 _logger = logging.getLogger(__name__)
 
@@ -66,8 +68,13 @@ class IapSmsGateway(models.Model):
             try:
                 outcomes.append(self._twilio_send_one(client, item))
             except requests.exceptions.RequestException as error:
-                _logger.warning("Twilio gateway %s unreachable: %s", self.name, error)
-                reason = self.env._("Twilio could not be reached: %(error)s", error=error)
+                # Its text quotes the URL, with the account SID: redacted in the log, not shown.
+                _logger.warning(
+                    "Twilio gateway %s unreachable: %s",
+                    self.name,
+                    gateway_errors.log_details(error, self.sudo().twilio_api_url or TWILIO_API_URL),
+                )
+                reason = self._sms_request_failure_reason(error)
                 outcomes += self._sms_failure(items[index:], "server_error", reason)
                 break
         return outcomes
@@ -101,24 +108,41 @@ class IapSmsGateway(models.Model):
                 body=item["body"],
                 status_callback=self._sms_status_url(f"/iap_credits/sms/twilio/status/{self.id}/{item['uuid']}"),
             )
-        except TwilioRestException as error:
+        except (TwilioRestException, TwilioServiceException) as error:
             state = TWILIO_CODE_TO_STATE.get(error.code, "server_error")
-            _logger.info(
-                "Twilio refused SMS %s: HTTP %s, code %s: %s", item["uuid"], error.status, error.code, error.msg
+            # Twilio's message may quote the resource's URL, with the account SID: redacted.
+            message = gateway_errors.redact(
+                getattr(error, "msg", None) or getattr(error, "detail", None) or getattr(error, "title", "")
             )
-            reason = self.env._(
-                "Twilio refused the SMS (HTTP %(status)s, error %(code)s): %(message)s",
-                status=error.status,
-                code=error.code or "-",
-                message=error.msg,
+            server_error = (error.status or 0) >= 500
+            _logger.log(
+                logging.WARNING if server_error else logging.INFO,
+                "Twilio refused SMS %s: HTTP %s, code %s: %s",
+                item["uuid"],
+                error.status,
+                error.code,
+                message,
             )
+            if server_error:
+                reason = self.env._(
+                    "The SMS gateway %(name)s answered with an error (HTTP %(status)s).",
+                    name=self.name,
+                    status=error.status,
+                )
+            else:
+                reason = self.env._(
+                    "Twilio refused the SMS (HTTP %(status)s, error %(code)s): %(message)s",
+                    status=error.status,
+                    code=error.code or "-",
+                    message=message,
+                )
             return {"success": False, "state": state, "failure_reason": reason}
         except (ValueError, KeyError, TypeError) as error:
             _logger.warning("Twilio gave an unreadable answer for SMS %s: %s", item["uuid"], error)
             return {
                 "success": False,
                 "state": "server_error",
-                "failure_reason": self.env._("Twilio gave an unreadable answer."),
+                "failure_reason": self.env._("The SMS gateway %(name)s answered something unreadable.", name=self.name),
             }
         if not message.sid or message.status not in TWILIO_SUCCESS_STATES:
             _logger.warning("Twilio answered SMS %s without id or with status %s", item["uuid"], message.status)

@@ -183,7 +183,12 @@ class IapSmsMessage(models.Model):
             return
         except Exception as error:  # the dispatch released the credits; nothing is lost
             _logger.exception("SMS gateway %s failed on batch %s", gateway.name, reference)
-            reason = self.env._("The SMS gateway %(name)s failed: %(error)s", name=gateway.name, error=error)
+            # Not the exception's text, which may quote the gateway's URL and credentials.
+            reason = self.env._(
+                "The SMS gateway %(name)s failed unexpectedly (%(error)s); the details are in the server log.",
+                name=gateway.name,
+                error=type(error).__name__,
+            )
             for item in items:
                 item["outcome"] = self._refusal("server_error", reason)
             return
@@ -224,17 +229,34 @@ class IapSmsMessage(models.Model):
     # DELIVERY REPORTS
     # ------------------------------------------------------------
 
-    def _update_delivery(self, state, provider_error=None, failure_reason=None, notify=True):
+    @api.model
+    def _local_uuids(self, uuids):
+        """The uuids, among ``uuids``, of SMS of local accounts (whatever their gateway).
+
+        They are the ones of this history, and the ones of stock SMS still queued by a
+        company whose SMS account is local. Everything else went (or goes) through Odoo's IAP.
+
+        :param list uuids: stock SMS uuids
+        :return: a set of uuids
+        """
+        uuids = set(uuids)
+        local = set(self.sudo().search_fetch([("uuid", "in", list(uuids))], ["uuid"]).mapped("uuid"))
+        queued = self.env["sms.sms"].sudo().search([("uuid", "in", list(uuids - local))])
+        for company, company_sms in queued.grouped(lambda sms: sms._get_sms_company()).items():
+            if company._iap_credits_sms_account().credit_mode == "local":
+                local.update(company_sms.mapped("uuid"))
+        return local
+
+    def _update_delivery(self, state, provider_error=None, failure_reason=None):
         """Apply a delivery report to the SMS and to its chatter notification.
 
         :param str state: ``sent``, ``delivered`` or ``error``
         :param str provider_error: for errors, a stock delivery error (``expired``,
             ``invalid_destination``, ``not_allowed``, ``not_delivered``, ``rejected``)
-        :param bool notify: update the chatter notifications too (False when the stock
-            route already did)
+        :param str failure_reason: for errors, the provider's own words
         """
         trackers = self.env["sms.tracker"].sudo()
-        if notify and self:
+        if self:
             trackers = trackers.search([("sms_uuid", "in", self.mapped("uuid"))])
         if state == "error":
             __, failure_type, failure_reason = trackers.with_context(

@@ -37,7 +37,7 @@ class GatewayFailureMixin:
         sms.send()
         self.assertLess(time.monotonic() - start, 11.5, "the client gave up before the server answered, once")
         self._assert_all_failed(sms)
-        self.assertRegex(self._history(sms)[0].failure_reason, "timed out|did not answer within")
+        self.assertIn("did not answer in time", self._history(sms)[0].failure_reason)
 
     def test_connection_refused(self):
         self.account.sms_gateway_id = self._gateway(closed_port_url())
