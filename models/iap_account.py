@@ -140,6 +140,18 @@ class IapAccount(models.Model):
         """
         return {"service_id", "company_ids", "credit_mode", "account_token"}
 
+    @api.model
+    def _get_administrator_fields(self):
+        """Fields that decide where work and secrets are sent, yet stay readable by managers.
+
+        Only system administrators write them, like the secrets themselves (fields with
+        ``groups="base.group_system"`` are guarded by the ORM already). Extended by the
+        gateway files.
+
+        :return: a set of field names
+        """
+        return set()
+
     def _field_labels(self, field_names):
         """The labels of ``field_names``, in the user's language, for error messages."""
         return ", ".join(sorted(self._fields[name]._description_string(self.env) for name in field_names))
@@ -172,6 +184,14 @@ class IapAccount(models.Model):
                     "Only IAP credit managers can change the service, companies, credit mode or gateway "
                     "of an IAP account (%(fields)s).",
                     fields=self._field_labels(routing),
+                )
+            )
+        administrator = self._get_administrator_fields() & set(vals)
+        if administrator and not self.env.su and not self.env.user.has_group("base.group_system"):
+            raise AccessError(
+                self.env._(
+                    "Only administrators can change where an IAP account sends its work (%(fields)s).",
+                    fields=self._field_labels(administrator),
                 )
             )
         local = self.filtered(lambda a: a.credit_mode == "local")

@@ -1,5 +1,5 @@
 # Part of iap_credits. See LICENSE file for full copyright and licensing details.
-"""Who may decide which account a service pays with.
+"""Who may decide which account a service pays with, and where work and secrets are sent.
 
 Each user acts over JSON-RPC (`/web/dataset/call_kw`), as the web client does.
 """
@@ -167,3 +167,125 @@ class TestAccountRouting(RpcMixin, HttpCase):
         self.assertEqual(account.env.uid, self.user.id)
         self.assertEqual(account.sudo().service_id, service)
         self.assertTrue(account.sudo().account_token)
+
+
+@tagged("post_install", "-at_install")
+class TestGatewayDestinations(RpcMixin, HttpCase):
+    """Only administrators decide where work and secrets are sent; credit managers manage credits."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.company = cls.env.company
+        cls.manager = new_test_user(
+            cls.env, login="destination_manager", groups="base.group_user,iap_credits.group_iap_credits_manager"
+        )
+        cls.ocr_account = cls.env["iap.account"].create(
+            {
+                "name": "Test digitization",
+                "service_id": cls.env.ref("iap_credits.iap_service_invoice_ocr").id,
+                "company_ids": [(6, 0, cls.company.ids)],
+                "credit_mode": "local",
+                "digitization_gateway": "http",
+                "digitization_http_url": "https://ocr.example.com/extract",
+                "digitization_http_api_key": "ocr-secret",
+            }
+        )
+        cls.tesseract_account = cls.env["iap.account"].create(
+            {
+                "name": "Test digitization (Tesseract)",
+                "service_id": cls.env.ref("iap_credits.iap_service_invoice_ocr").id,
+                "company_ids": [(6, 0, cls.company.ids)],
+                "credit_mode": "local",
+                "digitization_gateway": "tesseract",
+            }
+        )
+        cls.http_gateway = cls.env["iap.sms.gateway"].create(
+            {
+                "name": "Test HTTP",
+                "code": "http",
+                "http_url": "https://sms.example.com/send",
+                "http_auth_value": "Bearer sms-secret",
+            }
+        )
+        cls.twilio_gateway = cls.env["iap.sms.gateway"].create(
+            {
+                "name": "Test Twilio",
+                "code": "twilio",
+                "twilio_account_sid": "AC" + "1" * 32,
+                "twilio_auth_token": "twilio-secret",
+                "twilio_from_number": "+32460000000",
+            }
+        )
+        cls.destinations = cls._destinations()
+
+    @classmethod
+    def _destinations(cls):
+        return (
+            cls.ocr_account.read(["digitization_gateway", "digitization_http_url", "digitization_http_api_key"])
+            + cls.tesseract_account.read(["digitization_gateway"])
+            + cls.http_gateway.read(["code", "http_url", "http_auth_header", "http_auth_value"])
+            + cls.twilio_gateway.read(["code", "twilio_account_sid", "twilio_api_url", "twilio_from_number"])
+        )
+
+    def _attacks(self):
+        """Writes that would send documents, SMS or secrets to an attacker's server."""
+        evil = "https://attacker.example.net/collect"
+        return [
+            ("iap.account", self.ocr_account, {"digitization_http_url": evil}),
+            ("iap.account", self.tesseract_account, {"digitization_gateway": "http"}),
+            ("iap.sms.gateway", self.http_gateway, {"http_url": evil}),
+            ("iap.sms.gateway", self.http_gateway, {"code": "twilio"}),
+            ("iap.sms.gateway", self.twilio_gateway, {"twilio_account_sid": "AC" + "6" * 32}),
+            ("iap.sms.gateway", self.twilio_gateway, {"twilio_api_url": evil}),
+            ("iap.sms.gateway", self.twilio_gateway, {"code": "http"}),
+        ]
+
+    def test_manager_cannot_redirect_work_or_secrets(self):
+        self.authenticate("destination_manager", "destination_manager")
+        for model, record, values in self._attacks():
+            with self.subTest(model=model, values=values):
+                self.assertRpcRefused(self._call(model, "write", [record.ids, values]))
+        # Nor a new gateway of a provider of their choice.
+        self.assertRpcRefused(self._call("iap.sms.gateway", "create", [{"name": "Mine", "code": "http"}]))
+        self.env.invalidate_all()
+        self.assertEqual(self._destinations(), self.destinations)
+
+    def test_manager_still_manages_gateways_and_accounts(self):
+        self.authenticate("destination_manager", "destination_manager")
+        created = self.assertRpcDone(self._call("iap.sms.gateway", "create", [{"name": "Manager sandbox"}]))
+        self.assertRpcDone(self._call("iap.sms.gateway", "write", [[created, self.twilio_gateway.id], {"timeout": 5}]))
+        self.assertRpcDone(self._call("iap.account", "write", [self.ocr_account.ids, {"digitization_auto": True}]))
+        self.assertRpcDone(self._call("iap.account", "write", [self.ocr_account.ids, {"name": "Renamed"}]))
+        # Writing the provider a gateway already has is no change.
+        self.assertRpcDone(self._call("iap.sms.gateway", "write", [self.twilio_gateway.ids, {"code": "twilio"}]))
+
+    def test_manager_opens_the_forms(self):
+        """The forms open for a manager, without the administrator's fields."""
+        self.authenticate("destination_manager", "destination_manager")
+        for model, record, hidden in (
+            ("iap.account", self.ocr_account, "digitization_http_url"),
+            ("iap.sms.gateway", self.twilio_gateway, "twilio_account_sid"),
+            ("iap.sms.gateway", self.http_gateway, "http_url"),
+        ):
+            with self.subTest(model=model, record=record.name):
+                views = self.assertRpcDone(self._call(model, "get_views", [[[False, "form"]]]))
+                form = views["views"]["form"]
+                self.assertNotIn(hidden, form["arch"])
+                fields = views["models"][model]["fields"]
+                self.assertNotIn(hidden, fields)
+                spec = {name: {} for name in fields if fields[name]["type"] not in ("one2many", "many2many")}
+                values = self.assertRpcDone(self._call(model, "web_read", [record.ids], {"specification": spec}))
+                self.assertEqual(values[0]["id"], record.id)
+
+    def test_admin_redirects(self):
+        self.authenticate("admin", "admin")
+        for model, record, values in self._attacks():
+            with self.subTest(model=model, values=values):
+                self.assertRpcDone(self._call(model, "write", [record.ids, values]))
+        self.env.invalidate_all()
+        self.assertEqual(self.ocr_account.digitization_http_url, "https://attacker.example.net/collect")
+        self.assertEqual(self.tesseract_account.digitization_gateway, "http")
+        self.assertEqual((self.http_gateway.code, self.twilio_gateway.code), ("twilio", "http"))
+        views = self.assertRpcDone(self._call("iap.account", "get_views", [[[False, "form"]]]))
+        self.assertIn("digitization_http_url", views["views"]["form"]["arch"])
