@@ -8,10 +8,12 @@ import json
 from types import SimpleNamespace
 from unittest.mock import patch
 
+from odoo.modules.neutralize import neutralize_database
 from odoo.tests import new_test_user, tagged
 from odoo.tests.common import HttpCase
 
-from .common import setup_local_sms_account
+from .common import IapCreditsCase, setup_local_sms_account
+from .common_sms import IapSmsMixin
 
 ACCESS_ERROR = "odoo.exceptions.AccessError"
 
@@ -289,3 +291,61 @@ class TestGatewayDestinations(RpcMixin, HttpCase):
         self.assertEqual((self.http_gateway.code, self.twilio_gateway.code), ("twilio", "http"))
         views = self.assertRpcDone(self._call("iap.account", "get_views", [[[False, "form"]]]))
         self.assertIn("digitization_http_url", views["views"]["form"]["arch"])
+
+
+class TestNeutralizedCopy(IapSmsMixin, IapCreditsCase):
+    """A neutralized copy sends nothing outside: its SMS stay in the outbox, its documents here."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls._setup_sms()
+        cls.account._credits_grant(10, "Welcome")
+
+    def test_neutralized_copy_sends_nothing_outside(self):
+        twilio_api, http_api = self._start_api("twilio"), self._start_api("http")
+        twilio = self._twilio_gateway(twilio_api.url)
+        http = self._http_gateway(http_api.url)
+        self.account.sms_gateway_id = twilio
+        ocr_account = self._create_local_account(
+            self.env.ref("iap_credits.iap_service_invoice_ocr"),
+            digitization_gateway="http",
+            digitization_http_url=f"{http_api.url}/extract",
+            digitization_http_api_key="ocr-secret",
+        )
+        # The production database sends through its gateways.
+        self._create_sms(["+32470000001"]).send()
+        self.assertEqual(len(twilio_api.requests), 1)
+        self.assertCredits(self.account, 9)
+
+        self.env.flush_all()
+        neutralize_database(self.env.cr)
+        self.env.invalidate_all()
+
+        gateways = self.env["iap.sms.gateway"].with_context(active_test=False).search([])
+        self.assertLessEqual(twilio | http, gateways)
+        self.assertEqual(set(gateways.mapped("code")), {"sandbox"})
+        for field in (
+            "http_url",
+            "http_auth_value",
+            "http_callback_token",
+            "twilio_account_sid",
+            "twilio_auth_token",
+            "twilio_api_url",
+        ):
+            self.assertFalse(any(gateways.mapped(field)), field)
+        accounts = self.env["iap.account"].search([])
+        self.assertEqual(set(accounts.mapped("digitization_gateway")), {"tesseract"})
+        self.assertFalse(any(accounts.mapped("digitization_http_url")))
+        self.assertFalse(any(accounts.mapped("digitization_http_api_key")))
+        self.assertEqual(ocr_account.digitization_gateway, "tesseract")
+
+        # An SMS sent now stays in the outbox, charged as by the sandbox; nothing reaches the providers.
+        sms = self._create_sms(["+32470000002"], body="After neutralization")
+        sms.send()
+        message = self._history(sms)
+        self.assertEqual(message.gateway_id, twilio)
+        self.assertEqual(message.state, "sent")
+        self.assertTrue(message.provider_ref.startswith("sandbox-"), message.provider_ref)
+        self.assertEqual((len(twilio_api.requests), len(http_api.requests)), (1, 0))
+        self.assertCredits(self.account, 8)
