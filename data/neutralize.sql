@@ -1,12 +1,23 @@
--- Neutralized copies never deliver SMS: blank the gateways' secrets.
-UPDATE iap_sms_gateway
-   SET twilio_auth_token = NULL,
-       http_auth_value = NULL,
-       http_callback_token = NULL;
+-- A neutralized copy sends nothing outside this server.
 
--- Document digitization: a neutralized copy never sends documents to the production
--- extraction API, nor keeps its key; it reads them with the local Tesseract gateway.
+-- SMS: every gateway becomes the sandbox, which keeps the SMS in the outbox and sends
+-- none; the providers' URLs, account and secrets are blanked, so that switching a gateway
+-- back sends nothing either until an administrator enters them again.
+UPDATE iap_sms_gateway
+   SET code = 'sandbox',
+       http_url = NULL,
+       http_auth_value = NULL,
+       http_callback_token = NULL,
+       twilio_account_sid = NULL,
+       twilio_auth_token = NULL,
+       twilio_api_url = NULL;
+
+-- Document digitization: every account reads its documents with the local Tesseract
+-- gateway, and forgets the extraction API's URL and key.
 UPDATE iap_account
-   SET digitization_http_api_key = NULL,
-       digitization_gateway = 'tesseract'
- WHERE digitization_gateway = 'http';
+   SET digitization_gateway = 'tesseract',
+       digitization_http_url = NULL,
+       digitization_http_api_key = NULL
+ WHERE digitization_gateway IS DISTINCT FROM 'tesseract'
+    OR digitization_http_url IS NOT NULL
+    OR digitization_http_api_key IS NOT NULL;

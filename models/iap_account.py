@@ -52,6 +52,7 @@ class IapAccount(models.Model):
         digits="IAP Credits",
         readonly=True,
         default=0.0,
+        copy=False,  # a copy starts with an empty ledger: credits only come from ledger rows
         help="Settled credits: the sum of every ledger movement of this account.",
     )
     credit_reserved = fields.Float(
@@ -59,6 +60,7 @@ class IapAccount(models.Model):
         digits="IAP Credits",
         readonly=True,
         default=0.0,
+        copy=False,
         help="Credits held by work in progress; captured when the work succeeds, released otherwise.",
     )
     credit_available = fields.Float(
@@ -126,8 +128,45 @@ class IapAccount(models.Model):
     # CRUD
     # ------------------------------------------------------------
 
+    @api.model
+    def _get_routing_fields(self):
+        """Fields that decide which account a service pays with, or how its work is done.
+
+        Only credit managers write them: what a plain user does never changes the account
+        a service pays with. The files that add such fields (SMS gateway, digitization
+        gateway) extend this set.
+
+        :return: a set of field names
+        """
+        return {"service_id", "company_ids", "credit_mode", "account_token"}
+
+    @api.model
+    def _get_administrator_fields(self):
+        """Fields that decide where work and secrets are sent, yet stay readable by managers.
+
+        Only system administrators write them, like the secrets themselves (fields with
+        ``groups="base.group_system"`` are guarded by the ORM already). Extended by the
+        gateway files.
+
+        :return: a set of field names
+        """
+        return set()
+
+    def _field_labels(self, field_names):
+        """The labels of ``field_names``, in the user's language, for error messages."""
+        return ", ".join(sorted(self._fields[name]._description_string(self.env) for name in field_names))
+
+    def _check_credit_manager(self, message):
+        """Refuse with ``message`` unless the current user is a credit manager (or the system)."""
+        if not self.env.su and not self.env.user.has_group(MANAGER_GROUP):
+            raise AccessError(message)
+
     @api.model_create_multi
     def create(self, vals_list):
+        # Stock gives every internal user create on accounts, and a new account of a service
+        # and company is the one `get` returns: only credit managers create (and so copy)
+        # accounts. The system's own creation, in `get`, runs as superuser.
+        self._check_credit_manager(self.env._("Only IAP credit managers can create or duplicate IAP accounts."))
         for vals in vals_list:
             if any(vals.get(field) for field in LEDGER_FIELDS):
                 raise UserError(self.env._("Credits can only be added through the ledger (a grant or a purchase)."))
@@ -138,8 +177,23 @@ class IapAccount(models.Model):
     def write(self, vals):
         if LEDGER_FIELDS & set(vals):
             raise UserError(self.env._("Credits can only move through the ledger; they cannot be written directly."))
-        if "credit_mode" in vals and not self.env.su and not self.env.user.has_group(MANAGER_GROUP):
-            raise AccessError(self.env._("Only IAP credit managers can switch an account between local and Odoo IAP."))
+        routing = self._get_routing_fields() & set(vals)
+        if routing:
+            self._check_credit_manager(
+                self.env._(
+                    "Only IAP credit managers can change the service, companies, credit mode or gateway "
+                    "of an IAP account (%(fields)s).",
+                    fields=self._field_labels(routing),
+                )
+            )
+        administrator = self._get_administrator_fields() & set(vals)
+        if administrator and not self.env.su and not self.env.user.has_group("base.group_system"):
+            raise AccessError(
+                self.env._(
+                    "Only administrators can change where an IAP account sends its work (%(fields)s).",
+                    fields=self._field_labels(administrator),
+                )
+            )
         local = self.filtered(lambda a: a.credit_mode == "local")
         if local and not self.env.context.get("disable_iap_update"):
             # Local accounts keep their warning settings here: never push them to Odoo's server.
@@ -150,6 +204,12 @@ class IapAccount(models.Model):
         if vals.get("credit_mode") == "local":
             self._set_local_state()
         return res
+
+    def unlink(self):
+        # Without its account, `get` would create a fresh one for the service: deleting an
+        # account changes the account the service pays with.
+        self._check_credit_manager(self.env._("Only IAP credit managers can delete IAP accounts."))
+        return super().unlink()
 
     def _set_local_state(self):
         """Local accounts are registered, and show their local balance in the stock field."""
@@ -166,6 +226,22 @@ class IapAccount(models.Model):
     # ------------------------------------------------------------
     # STOCK OVERRIDES
     # ------------------------------------------------------------
+
+    @api.model
+    def get(self, service_name, force_create=True):
+        """Override of `iap` to create the missing account of a service as the system.
+
+        The first use of a service by any user creates its account (stock); since only
+        credit managers may create accounts, that creation runs as superuser. It only
+        ever creates the stock default account, and only when none exists.
+        """
+        if self.env.su or self.env.user.has_group(MANAGER_GROUP):
+            return super().get(service_name, force_create=force_create)
+        companies = self.env.companies  # checks the user's allowed companies, as the user
+        account = super(IapAccount, self.sudo().with_context(allowed_company_ids=companies.ids)).get(
+            service_name, force_create=force_create
+        )
+        return account.with_env(self.env)
 
     def _get_account_information_from_iap(self):
         """Override of `iap` to ask Odoo's server only about accounts in Odoo IAP mode."""

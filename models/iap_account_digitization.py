@@ -42,6 +42,11 @@ class IapAccount(models.Model):
         "for digitization without waiting for the Digitize button.",
     )
 
+    @api.model
+    def _get_administrator_fields(self):
+        """Override of `iap_credits`: the gateway decides whether documents leave this server."""
+        return super()._get_administrator_fields() | {"digitization_gateway"}
+
     @api.depends("service_id")
     def _compute_is_digitization_account(self):
         for account in self:

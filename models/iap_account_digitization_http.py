@@ -32,6 +32,10 @@ class IapAccount(models.Model):
     )
     digitization_http_url = fields.Char(
         string="Extraction API URL",
+        # Where the documents and the API key go: administrators only, like the key (and not
+        # copied, so that a credit manager can still duplicate an account).
+        groups="base.group_system",
+        copy=False,
         help="The endpoint that receives the documents (POST, JSON).",
     )
     digitization_http_api_key = fields.Char(
@@ -75,7 +79,7 @@ class IapAccount(models.Model):
     def _http_digitization_request(self, payload):
         """POST ``payload`` to the extraction API: time-out, HTTP errors, then a translated error."""
         self.ensure_one()
-        url = self.digitization_http_url
+        url = self.sudo().digitization_http_url
         if not url:
             raise UserError(self.env._("Set the Extraction API URL of %(account)s.", account=self.display_name))
         headers = {}

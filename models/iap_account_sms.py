@@ -32,6 +32,11 @@ class IapAccount(models.Model):
         self.env.cr.execute(SQL("ALTER TABLE iap_account ALTER COLUMN credit_mode SET DEFAULT %s", mode))
         return res
 
+    @api.model
+    def _get_routing_fields(self):
+        """Override of `iap_credits`: the gateway decides how the account's SMS are delivered."""
+        return super()._get_routing_fields() | {"sms_gateway_id"}
+
     @api.depends("service_name")
     def _compute_sms_message_count(self):
         counts = dict(

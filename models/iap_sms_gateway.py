@@ -3,6 +3,7 @@
 import logging
 
 from odoo import api, fields, models
+from odoo.exceptions import AccessError
 
 from ..tools import gateway_errors
 
@@ -58,6 +59,32 @@ class IapSmsGateway(models.Model):
         )
         for gateway in self:
             gateway.message_count = counts.get(gateway, 0)
+
+    # ------------------------------------------------------------
+    # CRUD
+    # ------------------------------------------------------------
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        if any(vals.get("code", "sandbox") != "sandbox" for vals in vals_list):
+            self._check_provider_access()
+        return super().create(vals_list)
+
+    def write(self, vals):
+        if "code" in vals and any(gateway.code != vals["code"] for gateway in self):
+            self._check_provider_access()
+        return super().write(vals)
+
+    def _check_provider_access(self):
+        """Only administrators choose the provider of a gateway.
+
+        The provider decides where the SMS go and which credentials go with them: it is
+        guarded like the providers' URLs and credentials (``groups="base.group_system"``),
+        so that a credit manager never sends the SMS or the secrets of a gateway elsewhere
+        than where an administrator decided.
+        """
+        if not self.env.su and not self.env.user.has_group("base.group_system"):
+            raise AccessError(self.env._("Only administrators can choose the provider of an SMS gateway."))
 
     # ------------------------------------------------------------
     # ACTIONS
