@@ -34,6 +34,7 @@
         "security/ir.model.access.csv",
         "data/decimal_precision_data.xml",
         "data/ir_cron_data.xml",
+        "data/ir_config_parameter_data.xml",
         "views/iap_account_views.xml",
         "views/iap_credit_transaction_views.xml",
         "wizard/iap_credit_adjustment_views.xml",

@@ -2,12 +2,13 @@
 
 import logging
 import re
+from datetime import timedelta
 
 from markupsafe import Markup
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError
-from odoo.tools import SQL, float_compare, float_is_zero
+from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.tools import SQL, email_normalize, float_compare, float_is_zero
 
 from odoo.addons.iap.tools.iap_tools import InsufficientCreditError
 
@@ -28,7 +29,41 @@ DIGITIZATION_ERRORS = [
     ("no_credit", "Not enough credits"),
     ("engine", "Engine failure"),
     ("no_account", "No local account"),
+    ("limit", "Document over the limits"),
+    ("forbidden", "Document not allowed"),
+    ("interrupted", "Interrupted twice"),
 ]
+DIGITIZATION_SOURCES = [
+    ("manual", "Digitize button"),
+    ("upload", "Upload"),
+    ("email", "Email"),
+]
+# A bill whose reading was started this many times without an outcome (the worker was
+# killed by a time or memory limit mid-OCR) is failed instead of tried again forever.
+DIGITIZATION_MAX_ATTEMPTS = 2
+# A bill left "in progress" by a dead worker is taken again this many seconds after its
+# own time cap ran out.
+DIGITIZATION_LEASE_GRACE = 300
+# The queue: only the Digitize action and the scheduled job write these (as superuser),
+# never a user directly; the document is checked against the bill when it is set.
+DIGITIZATION_QUEUE_FIELDS = frozenset(
+    {
+        "digitization_state",
+        "digitization_error_code",
+        "digitization_error",
+        "digitization_attempts",
+        "digitization_queued_uid",
+        "digitization_queued_date",
+        "digitization_started_date",
+        "digitization_source",
+    }
+)
+# Bills received by email and digitized automatically, per sender and in all, in 24 hours
+# (system parameters an administrator sets; 0 digitizes no emailed bill automatically).
+PARAM_EMAIL_LIMIT_PER_SENDER = "iap_credits.digitization_email_daily_limit_per_sender"
+PARAM_EMAIL_LIMIT = "iap_credits.digitization_email_daily_limit"
+DEFAULT_EMAIL_LIMIT_PER_SENDER = 20
+DEFAULT_EMAIL_LIMIT = 200
 
 
 class AccountMove(models.Model):
@@ -50,8 +85,23 @@ class AccountMove(models.Model):
         string="Digitized Document",
         copy=False,
         readonly=True,
-        help="The PDF or image sent to the digitization service.",
+        help="The PDF or image sent to the digitization service: always a document attached to this bill.",
     )
+    digitization_attempts = fields.Integer(
+        copy=False,
+        readonly=True,
+        help="Readings started since the bill was queued; counted before the document is read.",
+    )
+    digitization_queued_uid = fields.Many2one(
+        "res.users",
+        string="Digitization Requested By",
+        copy=False,
+        readonly=True,
+        help="The document is read with this user's access rights: it must still be theirs to read.",
+    )
+    digitization_queued_date = fields.Datetime(string="Digitization Requested On", copy=False, readonly=True)
+    digitization_started_date = fields.Datetime(copy=False, readonly=True)
+    digitization_source = fields.Selection(DIGITIZATION_SOURCES, copy=False, readonly=True)
     digitization_can_request = fields.Boolean(compute="_compute_digitization_can_request")
     digitization_credits_url = fields.Char(compute="_compute_digitization_credits_url")
 
@@ -79,17 +129,65 @@ class AccountMove(models.Model):
                 move.digitization_credits_url = False
 
     # ------------------------------------------------------------
+    # CONSTRAINTS
+    # ------------------------------------------------------------
+
+    @api.constrains("digitization_attachment_id")
+    def _check_digitization_attachment_id(self):
+        for move in self:
+            if move.digitization_attachment_id and not move._digitization_is_own_attachment(
+                move.digitization_attachment_id
+            ):
+                raise ValidationError(move._digitization_foreign_document_message())
+
+    # ------------------------------------------------------------
     # CRUD
     # ------------------------------------------------------------
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        """Override of `account` so that no user creates a bill already queued for
+        digitization, with a document or a requester of their choosing."""
+        if not self.env.su:
+            protected = DIGITIZATION_QUEUE_FIELDS | {"digitization_attachment_id"}
+            if any(protected.intersection(vals) for vals in vals_list):
+                raise AccessError(self._digitization_queue_write_message())
+            defaults = {f"default_{name}" for name in protected}.intersection(self.env.context)
+            if defaults:  # a context default of the queue is ignored, not applied
+                self = self.with_context(**dict.fromkeys(defaults, False))  # noqa: PLW0642
+        return super().create(vals_list)
+
+    def write(self, vals):
+        """Override of `account`: the digitization queue is written by this addon only (as
+        superuser), and the digitized document of a bill is always one of its own documents
+        that the writer may read: otherwise the scheduled job, running as superuser, would
+        read any attachment of the database into the bill."""
+        if not self.env.su:
+            if DIGITIZATION_QUEUE_FIELDS.intersection(vals):
+                raise AccessError(self._digitization_queue_write_message())
+            if vals.get("digitization_attachment_id"):
+                attachment = self.env["ir.attachment"].browse(vals["digitization_attachment_id"])
+                for move in self:
+                    move._digitization_check_attachment(attachment, self.env.user)
+        return super().write(vals)
+
     def _extend_with_attachments(self, files_data, new=False):
         """Override of `account` to queue the digitization of bills created by upload or
-        email when the digitization account asks for it and no e-invoice was decoded."""
+        email when the digitization account asks for it and no e-invoice was decoded.
+
+        Bills received by email are only queued within the daily caps of their sender and
+        of all senders: a flood of emailed PDFs cannot spend the credits.
+        """
         res = super()._extend_with_attachments(files_data, new=new)
         if new and self.move_type in DIGITIZABLE_MOVE_TYPES and self.state == "draft" and not self.invoice_line_ids:
             account = self._digitization_account()
             if account and account.digitization_auto and self._digitization_document():
-                self._digitization_enqueue()
+                if not self.env.context.get("from_alias"):
+                    self._digitization_enqueue(source="upload")
+                elif refusal := self._digitization_email_refusal():
+                    self.message_post(body=refusal)
+                else:
+                    self._digitization_enqueue(source="email")
         return res
 
     # ------------------------------------------------------------
@@ -97,7 +195,12 @@ class AccountMove(models.Model):
     # ------------------------------------------------------------
 
     def action_digitize(self):
-        """Queue the bills for digitization; the scheduled job reads them shortly."""
+        """Queue the bills for digitization; the scheduled job reads them shortly.
+
+        The queue is written as superuser: the caller's right to change the bills and to
+        read their documents is checked here, and the document's again when it is read.
+        """
+        self.check_access("write")
         for move in self:
             if move.move_type not in DIGITIZABLE_MOVE_TYPES:
                 raise UserError(
@@ -122,46 +225,156 @@ class AccountMove(models.Model):
     # QUEUE
     # ------------------------------------------------------------
 
-    def _digitization_enqueue(self):
+    def _digitization_enqueue(self, source="manual"):
+        """Queue the bills with their document, as the current user: the job reads each
+        document with this user's access rights.
+
+        :param str source: ``manual`` (Digitize), ``upload`` or ``email`` (automatic)
+        """
+        user = self.env.user
+        now = fields.Datetime.now()
         for move in self:
-            move.write(
+            attachment = move._digitization_document()
+            move._digitization_check_attachment(attachment, user)
+            move.sudo().write(
                 {
                     "digitization_state": "to_do",
                     "digitization_error": False,
                     "digitization_error_code": False,
-                    "digitization_attachment_id": move._digitization_document().id,
+                    "digitization_attachment_id": attachment.id,
+                    "digitization_attempts": 0,
+                    "digitization_queued_uid": user.id,
+                    "digitization_queued_date": now,
+                    "digitization_started_date": False,
+                    "digitization_source": source,
                 }
             )
             move.message_post(body=self.env._("Sent to document digitization."))
         self.env.ref("iap_credits.ir_cron_digitize_documents")._trigger()
 
+    def _digitization_email_refusal(self):
+        """Why this emailed bill is not digitized automatically, or ``None`` when it is.
+
+        :return: a translated chatter message when a daily cap is reached
+        """
+        self.ensure_one()
+        get_limit = self.env["iap.account"]._digitization_param
+        per_sender = get_limit(PARAM_EMAIL_LIMIT_PER_SENDER, DEFAULT_EMAIL_LIMIT_PER_SENDER, minimum=0)
+        overall = get_limit(PARAM_EMAIL_LIMIT, DEFAULT_EMAIL_LIMIT, minimum=0)
+        sender = email_normalize(self.invoice_source_email) or (self.invoice_source_email or "").strip().lower()
+        Move = self.env["account.move"].sudo()
+        domain = [
+            ("digitization_source", "=", "email"),
+            ("digitization_queued_date", ">=", fields.Datetime.now() - timedelta(days=1)),
+            ("id", "!=", self.id),
+        ]
+        if sender:
+            pattern = re.sub(r"([\\%_])", r"\\\1", sender)  # a literal address, not a pattern
+            sent = Move.search_count([*domain, ("invoice_source_email", "=ilike", pattern)], limit=per_sender + 1)
+            if sent >= per_sender:
+                return self.env._(
+                    "Not digitized automatically: %(sender)s already sent %(count)s bills to digitize in the "
+                    "last 24 hours, the most your administrator allows. Click Digitize to read this one.",
+                    sender=sender,
+                    count=sent,
+                )
+        received = Move.search_count(domain, limit=overall + 1)
+        if received >= overall:
+            return self.env._(
+                "Not digitized automatically: %(count)s emailed bills were already sent to digitization in the "
+                "last 24 hours, the most your administrator allows. Click Digitize to read this one.",
+                count=received,
+            )
+        return None
+
     @api.model
     def _cron_digitize_documents(self, batch_size=1):
         """Scheduled action: digitize the queued bills, a committed batch at a time.
 
-        A thin loop: the work is in :meth:`_digitize_queued`, which the tests call. The
-        batch is small because the account's row stays locked by the credit hold until
-        the commit, and OCR takes seconds a page: each commit frees it for other spenders.
+        The attempt on each bill is committed before its document is read: a worker
+        killed mid-OCR (time or memory limit) has still counted it, so that bill is taken
+        after the others next time, and failed at its second interruption instead of
+        blocking the queue forever. The batch is small because the account's row stays
+        locked by the credit hold until the commit, and OCR takes seconds a page.
         """
+        Cron = self.env["ir.cron"]
         while True:
-            remaining = self.search_count([("digitization_state", "=", "to_do")])
-            if not remaining:
-                self.env["ir.cron"]._commit_progress(remaining=0)
+            moves = self._digitization_claim(limit=batch_size)
+            remaining = self.search_count(self._digitization_queue_domain())
+            if not moves:
+                Cron._commit_progress(remaining=0)
                 return
-            processed = self._digitize_queued(limit=batch_size)
-            if not processed or not self.env["ir.cron"]._commit_progress(processed, remaining=remaining - processed):
+            Cron._commit_progress(remaining=remaining + len(moves))  # the attempts are counted
+            moves._digitize_claimed()
+            if not Cron._commit_progress(len(moves), remaining=remaining):
                 return
 
     @api.model
     def _digitize_queued(self, limit=5):
-        """Digitize up to ``limit`` queued bills, each on its own: the failure of one
-        (unreadable, engine crash, no credits) is recorded on it and never stops the others.
+        """Digitize up to ``limit`` queued bills, in one transaction (the tests' entry
+        point; the scheduled job commits the claim first, see :meth:`_cron_digitize_documents`).
 
         :return: how many bills were processed
         """
-        moves = self.search([("digitization_state", "=", "to_do")], order="id", limit=limit)
-        moves = moves.try_lock_for_update()  # a bill another worker reads is left to it
+        moves = self._digitization_claim(limit=limit)
+        moves._digitize_claimed()
+        return len(moves)
+
+    @api.model
+    def _digitization_queue_domain(self):
+        """The bills waiting: queued, or left in progress by a worker that died."""
+        limits = self.env["iap.account"]._digitization_limits()
+        lease = fields.Datetime.now() - timedelta(seconds=limits.max_seconds + DIGITIZATION_LEASE_GRACE)
+        return [
+            "|",
+            ("digitization_state", "=", "to_do"),
+            "&",
+            ("digitization_state", "=", "in_progress"),
+            ("digitization_started_date", "<", lease),
+        ]
+
+    @api.model
+    def _digitization_claim(self, limit):
+        """Take up to ``limit`` bills off the queue and count an attempt on each.
+
+        Bills already started :data:`DIGITIZATION_MAX_ATTEMPTS` times are failed (nothing
+        was charged: a killed worker's hold was rolled back with it). The others come by
+        attempts, then age: a bill that was interrupted goes after the fresh ones.
+
+        :return: the claimed bills, locked, ``in_progress``
+        """
+        domain = self._digitization_queue_domain()
+        exhausted = self.search([*domain, ("digitization_attempts", ">=", DIGITIZATION_MAX_ATTEMPTS)])
+        for move in exhausted.try_lock_for_update():
+            _logger.warning("Digitization of %s was interrupted %s times: failed", move, move.digitization_attempts)
+            move._digitization_set_failed(
+                "interrupted",
+                self.env._(
+                    "The digitization was interrupted %(count)s times on this document (it may be too large or "
+                    "malformed): it is not tried again.",
+                    count=move.digitization_attempts,
+                ),
+            )
+        moves = self.search(
+            [*domain, ("digitization_attempts", "<", DIGITIZATION_MAX_ATTEMPTS)],
+            order="digitization_attempts, digitization_queued_date, id",
+            limit=limit,
+        ).try_lock_for_update()  # a bill another worker reads is left to it
+        now = fields.Datetime.now()
         for move in moves:
+            move.sudo().write(
+                {
+                    "digitization_state": "in_progress",
+                    "digitization_attempts": move.digitization_attempts + 1,
+                    "digitization_started_date": now,
+                }
+            )
+        return moves
+
+    def _digitize_claimed(self):
+        """Digitize the claimed bills, each on its own: the failure of one (unreadable,
+        over a cap, engine crash, no credits) is recorded on it and never stops the others."""
+        for move in self:
             try:
                 with self.env.cr.savepoint():
                     move._digitize()
@@ -170,29 +383,19 @@ class AccountMove(models.Model):
                 move._digitization_set_failed(
                     "engine", self.env._("The digitization crashed: %(error)s", error=str(error) or repr(error))
                 )
-        return len(moves)
 
     def _digitize(self):
         """Read one bill with the account's gateway and fill it, under a credit hold.
 
-        The document is priced at `iap.service.credit_unit_price` credits, held before the
-        gateway runs, captured when fields were extracted and applied, released otherwise.
+        The document is checked first (see :meth:`_digitization_prepare`): what fails there
+        is refused before any credit is held. The document is priced at
+        `iap.service.credit_unit_price` credits, held before the gateway runs, captured when
+        fields were extracted and applied, released otherwise.
         """
         self.ensure_one()
-        self.digitization_state = "in_progress"
         account = self._digitization_account()
-        if not account or account.credit_mode != "local":
-            self._digitization_set_failed(
-                "no_account",
-                self.env._(
-                    "Document digitization needs an IAP account with local credits for %(company)s.",
-                    company=self.company_id.name,
-                ),
-            )
-            return
-        document = self._digitization_document_payload()
-        if not document:
-            self._digitization_set_failed("unreadable", self.env._("The attached document is gone."))
+        document = self._digitization_prepare(account)
+        if document is None:
             return
         price = account.service_id.credit_unit_price
         outcomes = {}
@@ -220,7 +423,7 @@ class AccountMove(models.Model):
                     lambda move: price,
                     perform,
                     self.env._("Digitization of %(bill)s", bill=self.display_name),
-                    reference=self.digitization_attachment_id.name,
+                    reference=document["name"],
                     origin=self,
                 )
         except InsufficientCreditError as error:
@@ -241,8 +444,46 @@ class AccountMove(models.Model):
                 outcome.get("error") or self.env._("No bill fields could be read from the document."),
             )
 
+    def _digitization_prepare(self, account):
+        """The document to read for this bill, or ``None`` when the bill was failed instead:
+        no local account, document gone, no longer the bill's own or readable by who queued
+        it, or over the size, page or pixel caps. Nothing is held yet, so nothing is charged.
+
+        :rtype: dict or None
+        """
+        if not account or account.credit_mode != "local":
+            self._digitization_set_failed(
+                "no_account",
+                self.env._(
+                    "Document digitization needs an IAP account with local credits for %(company)s.",
+                    company=self.company_id.name,
+                ),
+            )
+            return None
+        attachment = self.digitization_attachment_id.sudo()
+        if not attachment.exists():
+            self._digitization_set_failed("unreadable", self.env._("The attached document is gone."))
+            return None
+        refusal = self._digitization_document_refusal(attachment)
+        if refusal:
+            self._digitization_set_failed("forbidden", refusal)
+            return None
+        limits = account._digitization_limits()
+        try:
+            if attachment.file_size > limits.max_bytes:  # before the content is even loaded
+                raise document_text.DocumentLimitError("bytes", attachment.file_size, limits.max_bytes)
+            document = self._digitization_document_payload(limits)
+            document_text.check_document(document["data"], document["mimetype"], limits)
+        except document_text.DocumentLimitError as error:
+            self._digitization_set_failed("limit", account._digitization_limit_reason(error))
+            return None
+        except document_text.DocumentError as error:
+            self._digitization_set_failed("unreadable", str(error))
+            return None
+        return document
+
     def _digitization_set_done(self, values, credits, account):
-        self.write({"digitization_state": "done", "digitization_error": False, "digitization_error_code": False})
+        self.sudo().write({"digitization_state": "done", "digitization_error": False, "digitization_error_code": False})
         labels = {
             "vendor_vat": self.env._("Vendor VAT"),
             "invoice_number": self.env._("Bill number"),
@@ -271,7 +512,9 @@ class AccountMove(models.Model):
         )
 
     def _digitization_set_failed(self, code, reason):
-        self.write({"digitization_state": "failed", "digitization_error_code": code, "digitization_error": reason})
+        self.sudo().write(
+            {"digitization_state": "failed", "digitization_error_code": code, "digitization_error": reason}
+        )
         self.message_post(
             body=self.env._("Document digitization failed, nothing was charged: %(reason)s", reason=reason)
         )
@@ -285,12 +528,13 @@ class AccountMove(models.Model):
         return self.env["iap.credit.dispatch"]._get_account(DIGITIZATION_SERVICE, self.company_id)
 
     def _digitization_document(self):
-        """The attachment to read: the main one when it is a PDF or an image, else the latest such."""
+        """The attachment to read: the main one when it is a PDF or an image, else the latest
+        such; always one attached to this bill (chatter attachments are too)."""
         self.ensure_one()
         if self.digitization_attachment_id and self.digitization_state in ("to_do", "in_progress"):
             return self.digitization_attachment_id
         main = self.message_main_attachment_id
-        if main and document_text.is_supported(main.mimetype):
+        if main and self._digitization_is_own_attachment(main) and document_text.is_supported(main.sudo().mimetype):
             return main
         if not self.id:
             return self.env["ir.attachment"]
@@ -298,16 +542,84 @@ class AccountMove(models.Model):
             [
                 ("res_model", "=", self._name),
                 ("res_id", "=", self.id),
+                ("res_field", "=", False),
                 ("mimetype", "in", sorted(document_text.SUPPORTED_MIMETYPES)),
             ],
             order="id desc",
             limit=1,
         )
 
-    def _digitization_document_payload(self):
+    def _digitization_is_own_attachment(self, attachment):
+        """Whether ``attachment`` is a document of this bill (uploaded on it, or attached to
+        one of its messages: both are linked to the bill), not a field's storage."""
+        self.ensure_one()
+        attachment = attachment.sudo()
+        return bool(
+            self.id
+            and len(attachment) == 1
+            and attachment.exists()
+            and attachment.res_model == self._name
+            and attachment.res_id == self.id
+            and not attachment.res_field
+        )
+
+    def _digitization_user_can_read(self, attachment, user):
+        """Whether ``user`` may read this bill and ``attachment``, in any of their companies."""
+        self.ensure_one()
+        if not user:
+            return False
+        env = self.with_user(user).with_context(allowed_company_ids=user.sudo().company_ids.ids).env
+        try:
+            self.with_env(env).check_access("read")
+            attachment.with_env(env).check_access("read")
+        except AccessError:
+            return False
+        return True
+
+    def _digitization_check_attachment(self, attachment, user):
+        """Refuse to digitize ``attachment`` on this bill for ``user``.
+
+        :raise ValidationError: when it is not a document of this bill
+        :raise AccessError: when ``user`` may not read it
+        """
+        self.ensure_one()
+        if not self._digitization_is_own_attachment(attachment):
+            raise ValidationError(self._digitization_foreign_document_message())
+        if not self._digitization_user_can_read(attachment, user):
+            raise AccessError(
+                self.env._(
+                    "%(user)s may not read the document attached to %(bill)s: it cannot be digitized.",
+                    user=user.name,
+                    bill=self.display_name,
+                )
+            )
+
+    def _digitization_document_refusal(self, attachment):
+        """Why the queued ``attachment`` may not be read now (it may have been moved to
+        another record, or its requester lost access since it was queued), or ``None``."""
+        self.ensure_one()
+        if not self._digitization_is_own_attachment(attachment):
+            return self._digitization_foreign_document_message()
+        user = self.digitization_queued_uid
+        if not self._digitization_user_can_read(attachment, user):
+            return self.env._(
+                "%(user)s, who asked for the digitization, may no longer read this document.",
+                user=user.name or self.env._("Nobody"),
+            )
+        return None
+
+    def _digitization_foreign_document_message(self):
+        return self.env._(
+            "Only a document attached to %(bill)s can be digitized on it.", bill=self.display_name or self._description
+        )
+
+    def _digitization_queue_write_message(self):
+        return self.env._(
+            "The digitization of a bill is only changed by its Digitize button and the scheduled digitization."
+        )
+
+    def _digitization_document_payload(self, limits):
         attachment = self.digitization_attachment_id.sudo()
-        if not attachment.exists():
-            return None
         return {
             "data": attachment.raw,
             "mimetype": attachment.mimetype,
@@ -316,6 +628,7 @@ class AccountMove(models.Model):
             "exclude_vats": list(
                 dict.fromkeys(vat for vat in (self.company_id.vat, self.company_id.partner_id.vat) if vat)
             ),
+            "limits": limits,
         }
 
     # ------------------------------------------------------------

@@ -4,12 +4,19 @@ import logging
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools import human_size
 
 from ..tools import digitization, document_text
 
 _logger = logging.getLogger(__name__)
 
 DIGITIZATION_SERVICE = "invoice_ocr"
+# The caps on reading one document: system parameters an administrator sets (Settings >
+# Technical > System Parameters); unset or invalid means the default of DocumentLimits.
+PARAM_MAX_BYTES = "iap_credits.digitization_max_bytes"
+PARAM_MAX_PAGES = "iap_credits.digitization_max_pages"
+PARAM_MAX_PIXELS = "iap_credits.digitization_max_pixels"
+PARAM_MAX_SECONDS = "iap_credits.digitization_max_seconds"
 
 
 class IapAccount(models.Model):
@@ -74,7 +81,9 @@ class IapAccount(models.Model):
         Each gateway overrides this hook and returns early for the other codes.
 
         :param dict document: ``data`` (bytes), ``mimetype``, ``name``, ``document_type``
-            (e.g. ``"invoice"``) and ``exclude_vats`` (the company's own VAT numbers)
+            (e.g. ``"invoice"``), ``exclude_vats`` (the company's own VAT numbers) and
+            ``limits`` (:class:`..tools.document_text.DocumentLimits`, the caps a local
+            engine reads within)
         :return: an outcome dict: ``success`` (fields were extracted: charge it),
             ``fields`` (as returned by the extractors of :mod:`..tools.digitization`),
             ``error`` and ``error_code`` when it failed
@@ -89,8 +98,18 @@ class IapAccount(models.Model):
         """Gateway `tesseract`: the PDF's text layer or Tesseract OCR, then the extractor."""
         try:
             read = document_text.document_to_text(
-                document["data"], document["mimetype"], languages=self.digitization_languages
+                document["data"],
+                document["mimetype"],
+                languages=self.digitization_languages,
+                limits=document.get("limits") or document_text.DEFAULT_LIMITS,
             )
+        except document_text.DocumentLimitError as error:
+            return {
+                "success": False,
+                "error_code": "limit",
+                "error": self._digitization_limit_reason(error),
+                "fields": {},
+            }
         except document_text.DocumentError as error:
             return {"success": False, "error_code": "unreadable", "error": str(error), "fields": {}}
         values = digitization.extract_fields(
@@ -109,3 +128,68 @@ class IapAccount(models.Model):
                 "fields": values,
             }
         return {"success": True, "fields": values}
+
+    # ------------------------------------------------------------
+    # LIMITS
+    # ------------------------------------------------------------
+
+    @api.model
+    def _digitization_param(self, key, default, minimum=1):
+        """An integer system parameter of digitization; ``default`` when unset or invalid."""
+        value = self.env["ir.config_parameter"].sudo().get_param(key)
+        try:
+            value = int(value)
+        except (TypeError, ValueError):
+            if value not in (None, False, ""):
+                _logger.warning("System parameter %s=%r is not a number: using %s", key, value, default)
+            return default
+        return value if value >= minimum else default
+
+    @api.model
+    def _digitization_limits(self):
+        """The caps on reading one document, from the system parameters.
+
+        :rtype: document_text.DocumentLimits
+        """
+        default = document_text.DEFAULT_LIMITS
+        return document_text.DocumentLimits(
+            max_bytes=self._digitization_param(PARAM_MAX_BYTES, default.max_bytes),
+            max_pages=self._digitization_param(PARAM_MAX_PAGES, default.max_pages),
+            max_pixels=self._digitization_param(PARAM_MAX_PIXELS, default.max_pixels),
+            max_seconds=self._digitization_param(PARAM_MAX_SECONDS, default.max_seconds),
+        )
+
+    def _digitization_limit_reason(self, error):
+        """The translated reason of a :class:`..tools.document_text.DocumentLimitError`,
+        for the bill's chatter: what the document has, and what the administrator allows."""
+        limit, value, maximum = error.limit, error.value, error.maximum
+        if limit == "bytes":
+            return self.env._(
+                "The document is %(size)s, more than the %(limit)s a document may have.",
+                size=human_size(value),
+                limit=human_size(maximum),
+            )
+        if limit == "pages":
+            return self.env._(
+                "The document has %(pages)s pages, more than the %(limit)s pages a document may have.",
+                pages=value,
+                limit=maximum,
+            )
+        if limit == "pixels" and not value:  # refused by Pillow's own cap: too big to say
+            return self.env._(
+                "The image has more than the %(limit)s megapixels an image may have.", limit=round(maximum / 1e6, 1)
+            )
+        if limit == "pixels":
+            return self.env._(
+                "%(what)s is %(pixels)s megapixels at a readable resolution, "
+                "more than the %(limit)s megapixels allowed.",
+                what=self.env._("Page %(page)s", page=error.page) if error.page else self.env._("The image"),
+                pixels=round(value / 1e6, 1),
+                limit=round(maximum / 1e6, 1),
+            )
+        if limit == "seconds":
+            return self.env._(
+                "Reading the document took longer than the %(limit)s seconds allowed for one document.",
+                limit=maximum,
+            )
+        return self.env._("The PDF holds compressed data that expands beyond what is allowed: it is not read.")

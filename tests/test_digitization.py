@@ -8,7 +8,12 @@ HTTP server on 127.0.0.1 that our gateway speaks real HTTP to.
 import base64
 import io
 import json
+import struct
+import textwrap
 import threading
+import uuid
+import zlib
+from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from odoo import fields
@@ -103,6 +108,58 @@ class TestDigitization(IapCreditsCase):
         buffer = io.BytesIO()
         Image.new("L", (1240, 1754), 255).save(buffer, "PNG")
         return buffer.getvalue()
+
+    def _pdf(self, pages=1, width=595, height=842, contents=None):
+        """A PDF written by pypdf: blank pages of the given size, or one page with ``contents``
+        as its (already compressed, FlateDecode) content stream."""
+        from pypdf import PdfWriter
+        from pypdf.generic import NameObject, StreamObject
+
+        writer = PdfWriter()
+        for _number in range(pages):
+            page = writer.add_blank_page(width, height)
+            if contents is not None:
+                stream = StreamObject()
+                stream._data = contents  # as it is: already compressed
+                stream[NameObject("/Filter")] = NameObject("/FlateDecode")
+                page[NameObject("/Contents")] = writer._add_object(stream)
+        buffer = io.BytesIO()
+        writer.write(buffer)
+        return buffer.getvalue()
+
+    def _flate_bomb(self, size=80_000_000):
+        """``size`` bytes of spaces, compressed to ~0.1% of that: more than pypdf expands."""
+        compressor = zlib.compressobj(9)
+        chunk = b" " * 1_000_000
+        return b"".join(compressor.compress(chunk) for _ in range(size // len(chunk))) + compressor.flush()
+
+    def _gif_header_only(self, width, height):
+        """A GIF of a few bytes that declares ``width`` by ``height`` pixels."""
+        return (
+            b"GIF89a"
+            + struct.pack("<HHBBB", width, height, 0, 0, 0)
+            + b"\x2c"
+            + struct.pack("<HHHHB", 0, 0, width, height, 0)
+            + b"\x02\x02\x4c\x01\x00\x3b"
+        )
+
+    def _large_image(self, width, height):
+        from PIL import Image
+
+        buffer = io.BytesIO()
+        Image.new("L", (width, height), 255).save(buffer, "GIF")
+        return buffer.getvalue()
+
+    def _set_param(self, key, value):
+        self.env["ir.config_parameter"].set_param(key, str(value))
+
+    def _ledger(self):
+        self.ocr_account.invalidate_recordset()
+        return (
+            self.ocr_account.credit_balance,
+            self.ocr_account.credit_reserved,
+            self.ocr_account.transaction_ids.filtered(lambda t: t.kind == "capture").mapped("credits"),
+        )
 
     def _start_api(self):
         ExtractionApi.requests = []
@@ -315,6 +372,167 @@ class TestDigitization(IapCreditsCase):
         self.assertEqual(len(move.invoice_line_ids), 2)
         self.assertAlmostEqual(move.amount_total, 922.30)
         self.assertCredits(demo_account, balance - 1)
+
+    # ------------------------------------------------------------
+    # UNTRUSTED FILES: CAPS, ATTEMPTS, EMAILED BILLS
+    # ------------------------------------------------------------
+
+    def test_documents_over_a_cap_fail_clearly_and_are_not_charged(self):
+        scan = next(bill for bill in corpus.BILLS if bill.scan_kind == "png")
+        scan_png, _mimetype = corpus.render_scan(scan)
+        cases = [
+            # (what, data, mimetype, parameters, expected words of the reason, refused before any hold)
+            ("oversized file", self.pdf_gb, "application/pdf", {"max_bytes": len(self.pdf_gb) - 1}, "more than", True),
+            ("too many pages", self._pdf(pages=11), "application/pdf", {}, "11 pages", True),
+            ("huge page", self._pdf(width=14400, height=14400), "application/pdf", {}, "megapixels", True),
+            # GIF: Odoo shrinks uploaded PNG/JPEG/BMP/TIFF to 1920 px, but not GIF or WebP.
+            ("huge image", self._large_image(6000, 5000), "image/gif", {}, "30.0 megapixels", True),
+            ("image bomb", self._gif_header_only(30000, 30000), "image/gif", {}, "megapixels", True),
+            ("flate bomb", self._pdf(contents=self._flate_bomb()), "application/pdf", {}, "compressed data", False),
+            ("slow to read", scan_png, "image/png", {"max_seconds": 1}, "1 seconds", False),
+        ]
+        for what, data, mimetype, params, words, before_hold in cases:
+            with self.subTest(what):
+                for key, value in params.items():
+                    self._set_param(f"iap_credits.digitization_{key}", value)
+                ledger, rows = self._ledger(), len(self.ocr_account.transaction_ids)
+                move = self._bill(data, mimetype, name=f"{what}.bin")
+                move.action_digitize()
+                self.assertEqual(self.env["account.move"]._digitize_queued(), 1)
+                self.assertEqual(
+                    (move.digitization_state, move.digitization_error_code),
+                    ("failed", "limit"),
+                    f"{what}: {move.digitization_error}",
+                )
+                self.assertIn(words, move.digitization_error)
+                self.assertIn("nothing was charged", move.message_ids[0].body)
+                self.assertFalse(move.invoice_line_ids)
+                self.assertEqual(self._ledger(), ledger, "nothing charged, nothing left held")
+                if before_hold:
+                    self.assertEqual(len(self.ocr_account.transaction_ids), rows, "refused before any credit was held")
+                for key in params:
+                    self.env["ir.config_parameter"].search([("key", "=", f"iap_credits.digitization_{key}")]).unlink()
+
+    def test_invalid_cap_parameters_fall_back_to_the_defaults(self):
+        self._set_param("iap_credits.digitization_max_pages", "many")
+        self._set_param("iap_credits.digitization_max_seconds", "0")
+        limits = self.env["iap.account"]._digitization_limits()
+        self.assertEqual((limits.max_pages, limits.max_seconds), (10, 180))
+        self._set_param("iap_credits.digitization_max_pages", "2")
+        self.assertEqual(self.env["iap.account"]._digitization_limits().max_pages, 2)
+
+    def test_bill_interrupted_twice_is_failed_and_the_queue_goes_on(self):
+        """Two workers were killed reading this bill (the claim was committed, the rest rolled
+        back): the job fails it, without reading it a third time, and reads the next one."""
+        stuck = self._bill(self.pdf_gb, name="stuck.pdf")
+        stuck.action_digitize()
+        stuck.sudo().write(
+            {
+                "digitization_state": "in_progress",
+                "digitization_attempts": 2,
+                "digitization_started_date": fields.Datetime.now() - timedelta(hours=1),
+            }
+        )
+        fresh = self._bill(self.pdf_gb, name="fresh.pdf")
+        fresh.action_digitize()
+
+        self.assertEqual(self.env["account.move"]._digitize_queued(limit=1), 1)
+        self.assertEqual((stuck.digitization_state, stuck.digitization_error_code), ("failed", "interrupted"))
+        self.assertIn("interrupted 2 times", stuck.digitization_error)
+        self.assertFalse(stuck.ref)
+        self.assertEqual(fresh.digitization_state, "done", fresh.digitization_error)
+        self.assertEqual(fresh.digitization_attempts, 1, "the attempt is counted when the bill is claimed")
+        self.assertCredits(self.ocr_account, self.balance - 1)
+
+    def test_interrupted_bill_goes_after_the_fresh_ones(self):
+        interrupted = self._bill(self.pdf_gb, name="interrupted.pdf")
+        interrupted.action_digitize()
+        interrupted.sudo().write(
+            {
+                "digitization_state": "in_progress",
+                "digitization_attempts": 1,
+                "digitization_started_date": fields.Datetime.now() - timedelta(hours=1),
+            }
+        )
+        working = self._bill(self.pdf_gb, name="working.pdf")
+        working.action_digitize()
+        working.sudo().write(  # a live worker reads it right now: not taken from it
+            {
+                "digitization_state": "in_progress",
+                "digitization_attempts": 1,
+                "digitization_started_date": fields.Datetime.now(),
+            }
+        )
+        fresh = self._bill(self.pdf_gb, name="fresh.pdf")
+        fresh.action_digitize()
+
+        self.assertEqual(self.env["account.move"]._digitize_queued(limit=1), 1)
+        self.assertEqual(fresh.digitization_state, "done")
+        self.assertEqual(interrupted.digitization_state, "in_progress", "after the fresh bill")
+        self.assertEqual(self.env["account.move"]._digitize_queued(limit=1), 1)
+        self.assertEqual((interrupted.digitization_state, interrupted.digitization_attempts), ("done", 2))
+        self.assertEqual(self.env["account.move"]._digitize_queued(limit=5), 0)
+        self.assertEqual(working.digitization_state, "in_progress")
+
+    def _email_bill(self, sender, journal):
+        """A real email with a PDF bill, through the stock mail gateway to the purchase journal."""
+        raw = (
+            textwrap.dedent(f"""\
+            MIME-Version: 1.0
+            Date: Fri, 26 Nov 2021 16:27:45 +0100
+            Message-ID: <{uuid.uuid4()}@example.com>
+            Subject: Bill
+            From: Vendor <{sender}>
+            To: {journal.alias_id.display_name or "bills@example.com"}
+            Content-Type: multipart/mixed; boundary="BOUNDARY"
+
+            --BOUNDARY
+            Content-Type: text/plain; charset="UTF-8"
+
+            Please find our bill attached.
+            --BOUNDARY
+            Content-Type: application/pdf
+            Content-Transfer-Encoding: base64
+            Content-Disposition: attachment; filename="bill.pdf"
+
+            """)
+            + base64.encodebytes(self.pdf_gb).decode()
+            + "\n--BOUNDARY--\n"
+        )
+        thread_id = self.env["mail.thread"].message_process(
+            "account.move",
+            raw,
+            custom_values={"move_type": "in_invoice", "journal_id": journal.id, "company_id": self.company.id},
+        )
+        return self.env["account.move"].browse(thread_id)
+
+    def test_emailed_bills_over_the_daily_caps_are_not_queued(self):
+        self.ocr_account.digitization_auto = True
+        self._set_param("iap_credits.digitization_email_daily_limit_per_sender", 2)
+        self._set_param("iap_credits.digitization_email_daily_limit", 4)
+        journal = self.env["account.journal"].search(
+            [*self.env["account.journal"]._check_company_domain(self.company), ("type", "=", "purchase")], limit=1
+        )
+        flood = [self._email_bill("flood@example.com", journal) for _number in range(3)]
+        self.assertEqual([move.digitization_state for move in flood], ["to_do", "to_do", False])
+        self.assertEqual(flood[0].digitization_source, "email")
+        self.assertIn("Not digitized automatically", flood[2].message_ids[0].body)
+        self.assertIn("flood@example.com", flood[2].message_ids[0].body)
+        self.assertTrue(flood[2].digitization_can_request, "a user can still digitize it by hand")
+
+        others = [self._email_bill(f"vendor{number}@example.com", journal) for number in range(3)]
+        self.assertEqual([move.digitization_state for move in others], ["to_do", "to_do", False], "4 in all a day")
+        self.assertIn("emailed bills were already sent", others[2].message_ids[0].body)
+
+        self._set_param("iap_credits.digitization_email_daily_limit_per_sender", 0)
+        self.assertFalse(self._email_bill("new@example.com", journal).digitization_state, "0: none automatically")
+
+        # Bills queued more than a day ago no longer count.
+        self.env["account.move"].search([("digitization_source", "=", "email")]).sudo().write(
+            {"digitization_queued_date": fields.Datetime.now() - timedelta(days=2)}
+        )
+        self._set_param("iap_credits.digitization_email_daily_limit_per_sender", 2)
+        self.assertEqual(self._email_bill("flood@example.com", journal).digitization_state, "to_do")
 
 
 @tagged("post_install", "-at_install")

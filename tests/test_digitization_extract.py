@@ -193,6 +193,32 @@ class TestDigitizationParsers(BaseCase):
             with self.subTest(mimetype=mimetype, size=len(data)), self.assertRaises(document_text.DocumentError):
                 document_text.document_to_text(data, mimetype)
 
+    def test_upscaling_stays_within_the_pixel_cap(self):
+        from PIL import Image
+
+        photo = Image.new("L", (2000, 1500), 255)  # 2000 px wide: assumed ~242 dpi on A4, read as is
+        small = Image.new("L", (1000, 750), 255)  # ~121 dpi: enlarged for Tesseract
+        image, dpi = document_text._prepare_image(small, max_pixels=3_000_000)
+        self.assertLessEqual(image.width * image.height, 3_000_000, "never enlarged past the cap")
+        self.assertGreater(image.width, 1000)
+        self.assertGreater(dpi, 121)
+        image, dpi = document_text._prepare_image(small, max_pixels=500_000)
+        self.assertEqual(image.size, (1000, 750), "already over the cap: not enlarged at all")
+        self.assertEqual(document_text._prepare_image(photo)[0].size, (2000, 1500))
+
+    def test_caps_of_a_document(self):
+        limits = document_text.DocumentLimits(max_bytes=1000, max_pages=1, max_pixels=1_000_000, max_seconds=5)
+        with self.assertRaises(document_text.DocumentLimitError) as caught:
+            document_text.check_document(b"%PDF" + b" " * 1000, "application/pdf", limits)
+        self.assertEqual((caught.exception.limit, caught.exception.value), ("bytes", 1004))
+        pdf = corpus.render_pdf(corpus.BILLS[0])
+        with self.assertRaises(document_text.DocumentLimitError) as caught:
+            # An A4 page is 8.7 Mpx at 300 dpi: it fits 1 Mpx only below 150 dpi.
+            document_text.check_document(pdf, "application/pdf", limits.__class__(max_pixels=1_000_000))
+        self.assertEqual((caught.exception.limit, caught.exception.page), ("pixels", 1))
+        # 4 Mpx fits an A4 page at ~165 dpi: read at that resolution, not refused.
+        document_text.check_document(pdf, "application/pdf", limits.__class__(max_pixels=4_000_000))
+
     def test_extension_point(self):
         @digitization.register_extractor("test_receipt", essential_fields=("shop",))
         def extract_receipt(text, **_context):

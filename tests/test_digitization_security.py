@@ -1,0 +1,218 @@
+# Part of iap_credits. See LICENSE file for full copyright and licensing details.
+"""Who may digitize which document, tried as a Billing user over JSON-RPC.
+
+The scheduled digitization runs as superuser: without these checks, a user who can
+write their own draft bill could point it at any attachment of the database (another
+company's bill, an HR document) and get its content copied into their bill.
+"""
+
+import json
+
+from odoo.tests import HttpCase, new_test_user, tagged
+
+from . import digitization_corpus as corpus
+
+
+@tagged("post_install", "-at_install")
+class TestDigitizationDocumentAccess(HttpCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.company = cls.env.company
+        cls.company.vat = corpus.CUSTOMER_VAT
+        cls.env.ref("base.GBP").active = True
+        cls.ocr_account = cls.env["iap.credit.dispatch"]._get_account("invoice_ocr", cls.company)
+        cls.ocr_account.write({"credit_mode": "local", "digitization_gateway": "tesseract"})
+        cls.ocr_account._credits_grant(10, "Test credits")
+        bills = {bill.key: bill for bill in corpus.BILLS}
+        # The secret documents print this bill number: it must never reach the attacker's bill.
+        cls.secret_pdf = corpus.render_pdf(bills["en_gb_classic"])
+        cls.secret_number = bills["en_gb_classic"].number
+        cls.own_bill = bills["fr_classic"]
+        cls.own_pdf = corpus.render_pdf(cls.own_bill)
+        cls.billing = new_test_user(
+            cls.env,
+            login="iap_digitize_billing",
+            password="iap_digitize_billing",
+            groups="base.group_user,account.group_account_invoice",
+            company_id=cls.company.id,
+        )
+        Attachment = cls.env["ir.attachment"]
+        # Another company's bill and its document.
+        cls.company_b = cls.env["res.company"].create({"name": "Digitization Company B"})
+        journal_b = cls.env["account.journal"].create(
+            {"name": "Bills B", "code": "BILLB", "type": "purchase", "company_id": cls.company_b.id}
+        )
+        cls.bill_b = cls.env["account.move"].create(
+            {"move_type": "in_invoice", "journal_id": journal_b.id, "company_id": cls.company_b.id}
+        )
+        cls.attachment_b = Attachment.create(
+            {
+                "name": "bill_company_b.pdf",
+                "raw": cls.secret_pdf,
+                "mimetype": "application/pdf",
+                "res_model": "account.move",
+                "res_id": cls.bill_b.id,
+            }
+        )
+        # An HR-like document: on nobody's record, readable by its creator (an administrator) only.
+        cls.attachment_hr = Attachment.with_user(cls.env.ref("base.user_admin")).create(
+            {"name": "salary_review.pdf", "raw": cls.secret_pdf, "mimetype": "application/pdf"}
+        )
+        # A bill of the user's own company that they may read: still not their bill's document.
+        cls.other_bill = cls.env["account.move"].create({"move_type": "in_invoice"})
+        cls.attachment_other_bill = Attachment.create(
+            {
+                "name": "other_bill.pdf",
+                "raw": cls.secret_pdf,
+                "mimetype": "application/pdf",
+                "res_model": "account.move",
+                "res_id": cls.other_bill.id,
+            }
+        )
+
+    def setUp(self):
+        super().setUp()
+        self.bill = self.env["account.move"].with_user(self.billing).create({"move_type": "in_invoice"})
+        self.authenticate(self.billing.login, self.billing.login)
+
+    def _call(self, model, method, args, kwargs=None):
+        return self.url_open(
+            f"/web/dataset/call_kw/{model}/{method}",
+            data=json.dumps(
+                {
+                    "jsonrpc": "2.0",
+                    "method": "call",
+                    "params": {"model": model, "method": method, "args": args, "kwargs": kwargs or {}},
+                }
+            ),
+            headers={"Content-Type": "application/json"},
+        ).json()
+
+    def _ledger(self):
+        self.ocr_account.invalidate_recordset()
+        return self.ocr_account.credit_balance, len(self.ocr_account.transaction_ids)
+
+    def test_billing_user_cannot_digitize_a_foreign_attachment(self):
+        ledger = self._ledger()
+        foreign = self.attachment_b | self.attachment_hr | self.attachment_other_bill
+        for attachment in foreign:
+            with self.subTest(attachment=attachment.name):
+                for vals in (
+                    {"digitization_attachment_id": attachment.id},
+                    {"digitization_attachment_id": attachment.id, "digitization_state": "to_do"},
+                    {"digitization_queued_uid": self.env.ref("base.user_admin").id, "digitization_state": "to_do"},
+                ):
+                    response = self._call("account.move", "write", [self.bill.ids, vals])
+                    self.assertIn("error", response, f"writing {vals} must be refused")
+                self.bill.invalidate_recordset()
+                self.assertFalse(self.bill.digitization_attachment_id)
+                self.assertFalse(self.bill.digitization_state)
+                # Made the bill's main attachment (a stock field), Digitize still refuses it.
+                self._call("account.move", "write", [self.bill.ids, {"message_main_attachment_id": attachment.id}])
+                response = self._call("account.move", "action_digitize", [self.bill.ids])
+                self.assertIn("error", response, "no document of this bill: nothing to digitize")
+                self.bill.invalidate_recordset()
+                self.assertNotEqual(self.bill.digitization_attachment_id, attachment)
+                self.assertFalse(self.bill.digitization_state)
+        # Creating a bill already queued on a foreign document is refused as well.
+        response = self._call(
+            "account.move",
+            "create",
+            [[{"move_type": "in_invoice", "digitization_attachment_id": self.attachment_b.id}]],
+        )
+        self.assertIn("error", response)
+        response = self._call(
+            "account.move",
+            "create",
+            [[{"move_type": "in_invoice"}]],
+            {
+                "context": {
+                    "default_digitization_attachment_id": self.attachment_b.id,
+                    "default_digitization_state": "to_do",
+                }
+            },
+        )
+        created = self.env["account.move"].browse(response.get("result") or [])
+        self.assertFalse(created.digitization_attachment_id, "queue defaults from the context are ignored")
+        self.assertFalse(created.digitization_state)
+
+        self.env["account.move"]._digitize_queued(limit=10)
+        self.bill.invalidate_recordset()
+        self.assertNotEqual(self.bill.ref, self.secret_number, "the foreign document was never read")
+        self.assertFalse(self.bill.invoice_line_ids)
+        self.assertEqual(self._ledger(), ledger)
+
+    def test_own_document_is_digitized(self):
+        """The same path with the bill's own document works: the refusals above are not blanket ones."""
+        own = (
+            self.env["ir.attachment"]
+            .with_user(self.billing)
+            .create(
+                {
+                    "name": "own.pdf",
+                    "raw": self.own_pdf,
+                    "mimetype": "application/pdf",
+                    "res_model": "account.move",
+                    "res_id": self.bill.id,
+                }
+            )
+        )
+        response = self._call("account.move", "action_digitize", [self.bill.ids])
+        self.assertEqual(response.get("result"), True, response.get("error"))
+        self.assertEqual(self.bill.digitization_attachment_id, own)
+        self.assertEqual(self.bill.digitization_queued_uid, self.billing)
+        self.env["account.move"]._digitize_queued()
+        self.assertEqual(self.bill.digitization_state, "done", self.bill.digitization_error)
+        self.assertEqual(self.bill.ref, self.own_bill.number)
+
+    def test_cron_refuses_a_document_that_became_foreign(self):
+        """Queued with the bill's own document, which then moved to another company's bill
+        before the job ran: the job (superuser) re-checks and reads nothing."""
+        own = (
+            self.env["ir.attachment"]
+            .with_user(self.billing)
+            .create(
+                {
+                    "name": "moved.pdf",
+                    "raw": self.secret_pdf,
+                    "mimetype": "application/pdf",
+                    "res_model": "account.move",
+                    "res_id": self.bill.id,
+                }
+            )
+        )
+        response = self._call("account.move", "action_digitize", [self.bill.ids])
+        self.assertEqual(response.get("result"), True, response.get("error"))
+        self.assertEqual(self.bill.digitization_state, "to_do")
+        ledger = self._ledger()
+        own.sudo().write({"res_id": self.bill_b.id})  # an administrator moves it
+
+        self.env["account.move"]._digitize_queued()
+        self.assertEqual((self.bill.digitization_state, self.bill.digitization_error_code), ("failed", "forbidden"))
+        self.assertIn("Only a document attached to", self.bill.digitization_error)
+        self.assertFalse(self.bill.ref)
+        self.assertFalse(self.bill.invoice_line_ids)
+        self.assertEqual(self._ledger(), ledger, "refused before any credit was held")
+
+    def test_cron_refuses_a_document_its_requester_can_no_longer_read(self):
+        """Queued by a user who then lost access to the bill's company: not read for them."""
+        self.env["ir.attachment"].with_user(self.billing).create(
+            {
+                "name": "mine.pdf",
+                "raw": self.secret_pdf,
+                "mimetype": "application/pdf",
+                "res_model": "account.move",
+                "res_id": self.bill.id,
+            }
+        )
+        response = self._call("account.move", "action_digitize", [self.bill.ids])
+        self.assertEqual(response.get("result"), True, response.get("error"))
+        ledger = self._ledger()
+        self.billing.write({"company_ids": [(6, 0, self.company_b.ids)], "company_id": self.company_b.id})
+
+        self.env["account.move"]._digitize_queued()
+        self.assertEqual((self.bill.digitization_state, self.bill.digitization_error_code), ("failed", "forbidden"))
+        self.assertIn("may no longer read", self.bill.digitization_error)
+        self.assertFalse(self.bill.ref)
+        self.assertEqual(self._ledger(), ledger)
