@@ -15,6 +15,7 @@ from . import iap_sms_gateway_http
 from . import iap_sms_gateway_twilio
 from . import iap_sms_message
 from . import iap_sms_rate
+from . import ir_qweb
 from . import payment_transaction
 from . import res_company
 from . import res_partner

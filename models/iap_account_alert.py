@@ -21,21 +21,25 @@ How an alert happens (one alert per crossing):
   due until the job has logged an `iap.credit.alert` with that sequence.
 * The job (hourly, and at once when triggered) first catches, in one set-based
   ``UPDATE``, accounts that went low without a ledger crossing (levels changed,
-  balances corrected by hand), then renders the template for a batch of accounts at
-  once and inserts the chatter messages, the mails and the alert log in one
-  statement. It never writes the account rows while it sends, so it never makes a
-  debit wait or retry.
+  balances corrected by hand), then, for a batch of accounts at once and through
+  mail's own API, renders the template once per recipient language, creates the
+  ``mail.mail`` (one per recipient address; the stock mail queue sends them), notes
+  the alert in each account's chatter (``_message_log_batch``) and logs it. It never
+  writes the account rows while it sends, so it never makes a debit wait or retry.
 * A top-up to the alerted level or above re-arms the account for that level; a
   top-up above every level before the job ran cancels the alert.
 """
 
-import json
 import logging
+from collections import defaultdict
 from urllib.parse import urljoin
+
+from markupsafe import Markup
 
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
-from odoo.tools import SQL
+from odoo.orm.models import INSERT_BATCH_SIZE
+from odoo.tools import SQL, split_every
 from odoo.tools.mail import email_normalize, single_email_re
 
 from odoo.addons.iap_credits.tools.credit_alert import (
@@ -44,6 +48,8 @@ from odoo.addons.iap_credits.tools.credit_alert import (
     parse_thresholds,
     split_addresses,
 )
+
+from .ir_qweb import QWEB_COMPILE_MEMO, QwebCompileMemo
 
 _logger = logging.getLogger(__name__)
 
@@ -350,8 +356,9 @@ class IapAccount(models.Model):
         """Email up to ``limit`` due alerts.
 
         The number of SQL queries does not depend on the number of accounts: one query
-        finds the due alerts, the template is rendered for all of them at once, and
-        the chatter messages, mails and alert log are inserted by one statement.
+        finds the due alerts, the template is rendered once per language for all of
+        them, and the mails, notes and alert log are created in bulk (the ORM inserts
+        100 rows a statement).
 
         :return: how many accounts were alerted
         """
@@ -364,95 +371,126 @@ class IapAccount(models.Model):
         return len(accounts)
 
     def _warning_send_alerts(self):
-        """Email the alert of these accounts with the template, and log it.
+        """Email the alert of these accounts with the template, through mail's own API, and log it.
 
-        The template is rendered for all the accounts at once. One chatter message per
-        account holds the rendered email; one `mail.mail` per recipient address (each
-        contact address, each alert recipient user, without duplicates) shares it, so
-        the mail queue sends them after the commit and the chatter shows what was sent.
-        Messages, mails and alert log are inserted by one SQL statement: the ORM would
-        insert them 100 rows at a time, and the job must cost the same number of queries
-        for 10 accounts as for 1,000. The account rows are only read: a debit running
-        meanwhile never waits for the job.
+        Each recipient address gets its own email (each contact address, each alert
+        recipient user, without duplicates), in its own language: the language of the
+        user, or of the contact whose email the address is, else the template's language
+        for the account (its first alert recipient's, or its company's). The template is
+        rendered once per language for all the accounts that need it
+        (``mail.template._render_field`` on many records), with the body's QWeb source
+        compiled once per batch (see ``ir.qweb._compile`` in ``models/ir_qweb.py``).
+        The emails are ``mail.mail`` records created in one batch, sent after the commit
+        by the stock mail queue; the chatter of each account gets a note naming the
+        recipients (``_message_log_batch``), and the alert log links to it. The number of
+        queries depends on the number of languages, not of accounts (the ORM inserts new
+        rows 100 at a time). The account rows are only read: a debit running meanwhile
+        never waits for the job.
         """
-        template = self.env.ref(ALERT_TEMPLATE_XMLID).sudo()
-        rendered = template._generate_template(self.ids, ("subject", "body_html", "email_from", "reply_to"))
+        template = self.env.ref(ALERT_TEMPLATE_XMLID).sudo().with_context(**{QWEB_COMPILE_MEMO: QwebCompileMemo()})
+        recipients = self._warning_alert_recipients(template)
+        lang_ids = defaultdict(list)
+        for account_id, addresses in recipients.items():
+            for lang in dict.fromkeys(lang for _address, lang in addresses):
+                lang_ids[lang].append(account_id)
+        rendered = {
+            lang: {
+                fname: template._render_field(fname, res_ids, set_lang=lang)
+                for fname in ("subject", "body_html", "email_from", "reply_to")
+            }
+            for lang, res_ids in lang_ids.items()
+        }
         author = self.env.user.partner_id
-        Message = self.env["mail.message"]
-        messages, recipients = [], []
+        mail_values, log_values, notes = [], [], {}
         for account in self:
-            values = rendered[account.id]
-            email_from = values.get("email_from") or author.email_formatted
-            addresses = {}
-            for address in [
-                *split_addresses(account.warning_email),
-                *account.warning_user_ids.partner_id.mapped("email_formatted"),
-            ]:
-                addresses.setdefault(email_normalize(address), address)
-            recipients += [{"res_id": account.id, "email_to": address} for address in addresses.values()]
-            messages.append(
+            for address, lang in recipients[account.id]:
+                values = rendered[lang]
+                body = values["body_html"][account.id]
+                email_from = values["email_from"][account.id] or author.email_formatted
+                mail_values.append(
+                    {
+                        "model": self._name,
+                        "res_id": account.id,
+                        "subject": values["subject"][account.id],
+                        # The body goes on the mail only: the message under it is deleted with
+                        # the sent mail, and sanitizing it again would double the job's cost.
+                        "body_html": body,
+                        "email_from": email_from,
+                        "reply_to": values["reply_to"][account.id] or email_from,
+                        "email_to": address,
+                        "author_id": author.id,
+                        "auto_delete": template.auto_delete,
+                        "mail_server_id": template.mail_server_id.id,
+                    }
+                )
+            addresses = ", ".join(address for address, _lang in recipients[account.id])
+            notes[account.id] = Markup("<p>%s</p>") % self.env._(
+                "Low-credit alert emailed to %(recipients)s: %(available)s credits available, below %(level)s.",
+                recipients=addresses,
+                available=f"{account.credit_available:.2f}",
+                level=f"{account.warning_alert_level:.2f}",
+            )
+            log_values.append(
                 {
-                    "res_id": account.id,
+                    "account_id": account.id,
                     "sequence": account.warning_alert_seq,
                     "level": account.warning_alert_level,
-                    "available": account.credit_available,
-                    "recipients": ", ".join(addresses.values()),
-                    "subject": values["subject"],
-                    "body": str(values["body_html"]),
-                    "email_from": email_from,
-                    "reply_to": values.get("reply_to") or email_from,
-                    "message_id": Message._get_message_id({"model": self._name, "res_id": account.id}),
+                    "credit_available": account.credit_available,
+                    "recipients": addresses,
                 }
             )
-        now = fields.Datetime.now()
-        self.env.flush_all()
-        self.env.cr.execute(
-            SQL(
-                """
-                WITH src AS (
-                    SELECT * FROM jsonb_to_recordset(%(messages)s::jsonb) AS s(
-                        res_id int, sequence int, level numeric, available numeric, recipients varchar,
-                        subject varchar, body text, email_from varchar, reply_to varchar, message_id varchar)
-                ), msg AS (
-                    INSERT INTO mail_message (
-                        model, res_id, subject, body, email_from, reply_to, message_id, author_id,
-                        message_type, subtype_id, is_internal, email_add_signature, date,
-                        create_uid, create_date, write_uid, write_date)
-                    SELECT %(model)s, s.res_id, s.subject, s.body, s.email_from, s.reply_to, s.message_id, %(author)s,
-                           'notification', %(subtype)s, TRUE, FALSE, %(now)s, %(uid)s, %(now)s, %(uid)s, %(now)s
-                      FROM src s
-                 RETURNING id, res_id
-                ), log AS (
-                    INSERT INTO iap_credit_alert (
-                        account_id, sequence, level, credit_available, recipients, message_id, date,
-                        create_uid, create_date, write_uid, write_date)
-                    SELECT s.res_id, s.sequence, s.level, s.available, s.recipients, msg.id, %(now)s,
-                           %(uid)s, %(now)s, %(uid)s, %(now)s
-                      FROM src s JOIN msg ON msg.res_id = s.res_id
+        # Created 100 rows a call, as the ORM inserts them anyway: the cache update of
+        # each new message's document costs the square of the rows of one call.
+        Mail = self.env["mail.mail"].sudo()
+        mails = Mail.concat(*(Mail.create(chunk) for chunk in split_every(INSERT_BATCH_SIZE, mail_values)))
+        messages = self.env["mail.message"].concat(
+            *(
+                chunk._message_log_batch(
+                    {account_id: notes[account_id] for account_id in chunk.ids}, author_id=author.id
                 )
-                INSERT INTO mail_mail (
-                    mail_message_id, body_html, email_to, state, auto_delete, is_notification,
-                    create_uid, create_date, write_uid, write_date)
-                SELECT msg.id, s.body, r.email_to, 'outgoing', %(auto_delete)s, TRUE,
-                       %(uid)s, %(now)s, %(uid)s, %(now)s
-                  FROM jsonb_to_recordset(%(recipients)s::jsonb) AS r(res_id int, email_to text)
-                  JOIN msg ON msg.res_id = r.res_id
-                  JOIN src s ON s.res_id = r.res_id
-                """,
-                messages=json.dumps(messages),
-                recipients=json.dumps(recipients),
-                model=self._name,
-                author=author.id,
-                subtype=self.env["ir.model.data"]._xmlid_to_res_id("mail.mt_note"),
-                auto_delete=template.auto_delete,
-                uid=self.env.uid,
-                now=now,
+                for chunk in split_every(INSERT_BATCH_SIZE, self.ids, self.browse)
             )
         )
-        self.env["mail.message"].invalidate_model()
-        self.env["mail.mail"].invalidate_model()
-        self.env["iap.credit.alert"].invalidate_model()
-        self.invalidate_recordset([*ALERT_STATE_FIELDS, "message_ids"])
-        # The mail queue sends them as soon as this transaction is committed.
+        message_of = {message.res_id: message.id for message in messages}
+        for values in log_values:
+            values["message_id"] = message_of[values["account_id"]]
+        self.env["iap.credit.alert"].sudo().create(log_values)
+        self.invalidate_recordset(ALERT_STATE_FIELDS)
+        # The stock mail queue sends them as soon as this transaction is committed.
         self.env.ref("mail.ir_cron_mail_scheduler_action")._trigger()
-        _logger.info("Low-credit alerts sent for %s accounts (%s emails)", len(self), len(recipients))
+        _logger.info("Low-credit alerts sent for %s accounts (%s emails)", len(self), len(mails))
+
+    def _warning_alert_recipients(self, template):
+        """The addresses to email the alert of each account to, with the language of each.
+
+        :param template: the alert template (its ``lang`` gives the language by default)
+        :return: ``{account id: [(address, lang), ...]}``, each address once per account
+        """
+        default_langs = template._render_lang(self.ids)
+        contacts = {}  # normalized address -> language of the contact with that email
+        for account in self:
+            for address in split_addresses(account.warning_email):
+                contacts[email_normalize(address)] = False
+        if contacts:
+            partners = (
+                self.env["res.partner"]
+                .sudo()
+                .search_fetch(
+                    [("email_normalized", "in", list(contacts)), ("lang", "!=", False)],
+                    ["email_normalized", "lang"],
+                    order="id",
+                )
+            )
+            for partner in partners:
+                contacts[partner.email_normalized] = contacts[partner.email_normalized] or partner.lang
+        recipients = {}
+        for account in self:
+            default_lang = default_langs.get(account.id) or False
+            addresses = {}
+            for address in split_addresses(account.warning_email):
+                normalized = email_normalize(address)
+                addresses.setdefault(normalized, (address, contacts.get(normalized) or default_lang))
+            for partner in account.warning_user_ids.partner_id.filtered("email_normalized"):
+                addresses.setdefault(partner.email_normalized, (partner.email_formatted, partner.lang or default_lang))
+            recipients[account.id] = list(addresses.values())
+        return recipients

@@ -7,7 +7,9 @@ class IapCreditAlert(models.Model):
     """One low-credit alert emailed for an account: the history shown on the account.
 
     Rows are written by the alert job only (``iap.account._warning_send_alerts``), in
-    the same SQL statement as the emails. The job never writes the account row while
+    the same transaction as the emails; ``message_id`` is the note the job left in the
+    account's chatter (the emails themselves are deleted once sent, as the template
+    says). The job never writes the account row while
     it renders and sends, so it never makes a debit on that account wait or retry.
     ``sequence`` is the account's crossing number (``warning_alert_seq``) this alert
     answers: unique per account, so an alert is emailed once even if two jobs race.

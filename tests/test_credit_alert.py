@@ -1,15 +1,29 @@
 # Part of iap_credits. See LICENSE file for full copyright and licensing details.
 
+import email
+import email.policy
 import logging
+import math
+import re
+import socket
+from contextlib import contextmanager
+from unittest.mock import patch
+
+from aiosmtpd.controller import Controller
 
 from odoo.exceptions import UserError, ValidationError
+from odoo.orm.models import INSERT_BATCH_SIZE
 from odoo.tests import new_test_user, tagged
 
+from odoo.addons.base.models.ir_mail_server import IrMail_Server
 from odoo.addons.iap_credits.tools.credit_alert import alert_levels, parse_thresholds, split_addresses
 
 from .common import IapCreditsCase
 
 _logger = logging.getLogger(__name__)
+
+# The tables the alert job fills through the ORM's bulk create, 100 rows an INSERT.
+BULK_TABLES = ("mail_message", "mail_mail", "iap_credit_alert")
 
 
 class TestCreditAlertTools(IapCreditsCase):
@@ -71,29 +85,32 @@ class CreditAlertCase(IapCreditsCase):
         return self.env["ir.cron.trigger"].search_count([("cron_id", "=", self.cron.id)])
 
     def assertAlert(self, account, level, mails_before=0):
-        """One alert: a mail to each recipient naming ``level``, logged in the chatter."""
+        """One alert: a mail to each recipient naming ``level``, and a note in the chatter."""
         mails = self._alert_mails(account)[mails_before:]
         self.assertEqual(len(mails), 2, "one mail per recipient")
         self.assertEqual(set(mails.mapped("email_to")), {"billing@example.com", self.alert_user.email_formatted})
         self.assertEqual(mails.mapped("state"), ["outgoing", "outgoing"], "queued, sent after the commit")
-        message = mails.mail_message_id
-        self.assertEqual(len(message), 1, "the recipients share one chatter message")
-        self.assertIn(message, account.message_ids)
         service = self.service_sms.name
-        self.assertEqual(message.subject, f"{service} credits are running low ({self.company.name})")
+        self.assertEqual(set(mails.mapped("subject")), {f"{service} credits are running low ({self.company.name})"})
         account.invalidate_recordset()
-        body = mails[0].body_html
-        self.assertIn(f"{account.credit_available:.2f}", body)
-        self.assertIn(f"{level:.2f}", body)
-        self.assertIn(account.warning_buy_url.replace("&", "&amp;"), body, "the Buy Credit button")
+        for mail in mails:
+            body = mail.body_html
+            self.assertIn(f"{account.credit_available:.2f}", body)
+            self.assertIn(f"{level:.2f}", body)
+            self.assertIn(account.warning_buy_url.replace("&", "&amp;"), body, "the Buy Credit button")
         self.assertTrue(account.warning_buy_url.startswith("http"))
         self.assertIn(f"/iap_credits/buy/{account.id}", account.warning_buy_url, "this database's Buy Credit page")
         self.assertFalse(account.warning_alert_pending)
         self.assertTrue(account.warning_last_alert_date)
         self.assertEqual(account.warning_last_alert_level, level)
         alert = account.warning_alert_ids[:1]
-        self.assertEqual((alert.level, alert.message_id, alert.sequence), (level, message, account.warning_alert_seq))
+        self.assertEqual((alert.level, alert.sequence), (level, account.warning_alert_seq))
         self.assertEqual(alert.credit_available, account.credit_available)
+        note = alert.message_id
+        self.assertIn(note, account.message_ids, "the alert is noted in the chatter")
+        self.assertEqual(note.subtype_id, self.env.ref("mail.mt_note"))
+        self.assertIn("billing@example.com", note.body)
+        self.assertIn(f"{level:.2f}", note.body)
 
 
 class TestCreditAlert(CreditAlertCase):
@@ -258,19 +275,36 @@ class TestCreditAlert(CreditAlertCase):
         self.assertEqual(counts["watched"], counts["plain"], counts)
 
     def test_query_count_does_not_grow_with_accounts(self):
+        """Same queries for 10 and for 1,000 accounts, but the INSERTs of the ORM's bulk create.
+
+        ``create`` on a list of values inserts the rows 100 (``INSERT_BATCH_SIZE``) at a
+        time: those are the only statements whose number follows the number of rows,
+        and there are exactly as many as the rows need.
+        """
         self._measure_alert_job(1)  # warm the caches (template, parameters, xml ids)
         counts = {}
         for size in (10, 1000):
             counts[size] = self._measure_alert_job(size)
         _logger.info("alert job SQL queries: 10 accounts -> %s, 1000 accounts -> %s", counts[10], counts[1000])
-        self.assertEqual(counts[10], counts[1000], counts)
+        self.assertEqual(counts[10]["other"], counts[1000]["other"], counts)
+        for size, count in counts.items():
+            # per account: one mail per address (and the message under it), one note, one log row
+            expected = {
+                "mail_message": math.ceil(2 * size / INSERT_BATCH_SIZE) + math.ceil(size / INSERT_BATCH_SIZE),
+                "mail_mail": math.ceil(2 * size / INSERT_BATCH_SIZE),
+                "iap_credit_alert": math.ceil(size / INSERT_BATCH_SIZE),
+            }
+            self.assertEqual(count["insert"], expected, f"{size} accounts")
 
     # ------------------------------------------------------------
     # HELPERS
     # ------------------------------------------------------------
 
     def _measure_alert_job(self, size):
-        """Make ``size`` accounts low and not alerted yet, and count the queries of the job."""
+        """Make ``size`` accounts low and not alerted yet, and count the queries of the job.
+
+        :return: ``{"insert": {table: INSERT statements}, "other": other statements}``
+        """
         self.env["iap.account"].search([("warning_enabled", "=", True)]).warning_enabled = False
         accounts = self.env["iap.account"].create(
             [
@@ -297,14 +331,22 @@ class TestCreditAlert(CreditAlertCase):
         )
         self.env.invalidate_all()
         self.env.flush_all()
-        start = self.env.cr.sql_log_count
-        alerted = self._process()
-        count = self.env.cr.sql_log_count - start
+        queries = []
+        with contextmanager(self._patchExecute)(queries, flush=False):
+            alerted = self._process()
+            self.env.flush_all()
         self.assertEqual(alerted, size)
         self.assertEqual(
             self.env["mail.mail"].search_count([("model", "=", "iap.account"), ("res_id", "in", accounts.ids)]),
             2 * size,
         )
+        count = {"insert": {}, "other": 0}
+        for query in queries:
+            insert = re.match(r'\s*INSERT INTO "?(\w+)"?', query)
+            if insert and insert[1] in BULK_TABLES:
+                count["insert"][insert[1]] = count["insert"].get(insert[1], 0) + 1
+            else:
+                count["other"] += 1
         return count
 
     def _assert_no_mail_created(self):
@@ -333,3 +375,106 @@ class TestCreditAlertInstalled(CreditAlertCase):
         mails = self._alert_mails(account)
         admin = self.env.ref("base.user_admin")
         self.assertEqual(set(mails.mapped("email_to")), {"billing@yourcompany.example.com", admin.email_formatted})
+
+
+class _SmtpInbox:
+    """An aiosmtpd handler keeping every message it receives (envelope and parsed email)."""
+
+    def __init__(self):
+        self.messages = []
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append(
+            {
+                "mail_from": envelope.mail_from,
+                "rcpt_tos": list(envelope.rcpt_tos),
+                "email": email.message_from_bytes(envelope.original_content, policy=email.policy.default),
+            }
+        )
+        return "250 Message accepted for delivery"
+
+
+class TestCreditAlertSmtp(CreditAlertCase):
+    """The alert emails reach a real SMTP server, one per recipient per crossing, each in its language.
+
+    The server is aiosmtpd on 127.0.0.1, started by the test; an ``ir.mail_server``
+    points at it and the stock mail queue (``mail.mail.process_email_queue``) sends.
+    Odoo's test mode suppresses every SMTP connection (``ir.mail_server._disable_send``,
+    checked by ``_connect__``, ``send_email`` and ``mail.mail._send``): the test lifts
+    that stock guard, and only it, for the time of the sending.
+    """
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.env["res.lang"]._activate_lang("zh_CN")
+        module = cls.env["ir.module.module"].search([("name", "=", "iap_credits")])
+        module._update_translations(["zh_CN"], overwrite=True)
+        cls.company.partner_id.lang = "en_US"
+        cls.zh_contact = cls.env["res.partner"].create(
+            {"name": "Zhang Wei", "email": "zhang.wei@example.com", "lang": "zh_CN"}
+        )
+        cls.inbox = _SmtpInbox()
+        with socket.socket() as probe:  # a free port: aiosmtpd checks it started by connecting to it
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        cls.smtp = Controller(cls.inbox, hostname="127.0.0.1", port=port)
+        cls.smtp.start()
+        cls.addClassCleanup(cls.smtp.stop)
+        cls.env["ir.mail_server"].search([]).active = False
+        cls.mail_server = cls.env["ir.mail_server"].create(
+            {"name": "Test SMTP", "smtp_host": "127.0.0.1", "smtp_port": port, "smtp_encryption": "none"}
+        )
+
+    def _send_queue(self, account):
+        """Run the alert job, then the stock mail queue on the alert mails, against the real server."""
+        self._process()
+        mails = self._alert_mails(account).filtered(lambda mail: mail.state == "outgoing")
+        if not mails:  # without ids, the queue would send every other queued mail
+            return []
+        received = len(self.inbox.messages)
+        with patch.object(IrMail_Server, "_disable_send", classmethod(lambda cls: False)):
+            self.env["mail.mail"].process_email_queue(email_ids=mails.ids)
+        self.assertFalse(mails.exists().filtered(lambda mail: mail.state != "sent"), "every alert mail sent")
+        return self.inbox.messages[received:]
+
+    def test_alert_emails_over_smtp(self):
+        account = self._alert_account(email="billing@example.com, zhang.wei@example.com")
+        account._credits_debit(60, "Crosses 50")  # 40 left
+        received = self._send_queue(account)
+
+        by_rcpt = {tuple(message["rcpt_tos"]): message["email"] for message in received}
+        self.assertEqual(
+            sorted(by_rcpt),
+            [("alerts.user@example.com",), ("billing@example.com",), ("zhang.wei@example.com",)],
+            "one email per recipient",
+        )
+        buy_url = account.warning_buy_url
+        self.assertIn(f"/iap_credits/buy/{account.id}", buy_url)
+        company = self.company.name
+        for rcpt in (("alerts.user@example.com",), ("billing@example.com",)):
+            message = by_rcpt[rcpt]
+            self.assertEqual(message["Subject"], f"{self.service_sms.name} credits are running low ({company})")
+            html = message.get_body(("html",)).get_content()
+            self.assertIn("running low", html)
+            self.assertIn("40.00", html)
+            self.assertIn("50.00", html)
+            self.assertIn(f'href="{buy_url}"', html.replace("&amp;", "&"), "the Buy Credit link")
+            self.assertIn("Buy Credit", html)
+        message = by_rcpt[("zhang.wei@example.com",)]
+        service_zh = self.service_sms.with_context(lang="zh_CN").name
+        self.assertEqual(message["Subject"], f"{service_zh} 点数即将不足（{company}）")  # noqa: RUF001
+        self.assertIn("zhang.wei@example.com", message["To"])
+        html = message.get_body(("html",)).get_content()
+        self.assertIn("购买点数", html)
+        self.assertIn(f'href="{buy_url}"', html.replace("&amp;", "&"), "the Buy Credit link")
+        self.assertNotIn("running low", html)
+
+        # Staying low sends nothing more; a top-up re-arms, the next crossing emails again.
+        account._credits_debit(5, "Still low")
+        self.assertEqual(self._send_queue(account), [])
+        account._credits_grant(100, "Top-up")
+        account._credits_debit(100, "Crosses 50 again")
+        again = self._send_queue(account)
+        self.assertEqual(len(again), 3, "one email per recipient for the new crossing")
+        self.assertEqual(len(account.warning_alert_ids), 2)

@@ -60,8 +60,13 @@ def parse_args(argv):
     group = parser.add_argument_group("SMS throughput")
     group.add_argument("--sms", type=int, default=10000, help="SMS queued and sent, on each side (metered, stock)")
     group = parser.add_argument_group("alert job")
-    group.add_argument("--alerts-small", type=int, default=1000, help="accounts due an alert, first")
-    group.add_argument("--alerts-large", type=int, default=100000, help="accounts due an alert, then")
+    group.add_argument("--alerts", type=int, default=10000, help="accounts due an alert, emailed by the job")
+    group.add_argument(
+        "--alerts-stock", type=int, default=200, help="accounts emailed by stock send_mail, one a call (the reference)"
+    )
+    group.add_argument("--alerts-batch", type=int, default=500, help="accounts a batch (commit) of the job")
+    group.add_argument("--alerts-small", type=int, default=1000, help="accounts due, for the query count of a batch")
+    group.add_argument("--alerts-large", type=int, default=100000, help="accounts due, the same again with more")
     return parser.parse_args(argv)
 
 
