@@ -6,7 +6,11 @@ write their own draft bill could point it at any attachment of the database (ano
 company's bill, an HR document) and get its content copied into their bill.
 """
 
+import base64
+import io
 import json
+
+from pypdf import PdfWriter
 
 from odoo.tests import HttpCase, new_test_user, tagged
 
@@ -216,3 +220,42 @@ class TestDigitizationDocumentAccess(HttpCase):
         self.assertIn("may no longer read", self.bill.digitization_error)
         self.assertFalse(self.bill.ref)
         self.assertEqual(self._ledger(), ledger)
+
+    def test_billing_user_cannot_drain_the_queue_with_untrusted_files(self):
+        """Case 3 over JSON-RPC: a Billing user uploads an oversized document (11 pages) to their
+        bill and digitizes it; the job fails it on the page cap, charges nothing, holds nothing.
+        The user can neither reset the bill's attempts to get it read again nor mark it done."""
+        writer = PdfWriter()
+        for _page in range(11):
+            writer.add_blank_page(width=595, height=842)
+        buffer = io.BytesIO()
+        writer.write(buffer)
+        response = self._call(
+            "ir.attachment",
+            "create",
+            [
+                {
+                    "name": "eleven_pages.pdf",
+                    "datas": base64.b64encode(buffer.getvalue()).decode(),
+                    "mimetype": "application/pdf",
+                    "res_model": "account.move",
+                    "res_id": self.bill.id,
+                }
+            ],
+        )
+        self.assertTrue(response.get("result"), response.get("error"))
+        response = self._call("account.move", "action_digitize", [self.bill.ids])
+        self.assertEqual(response.get("result"), True, response.get("error"))
+        balance, rows = self._ledger()
+
+        self.assertEqual(self.env["account.move"]._digitize_queued(), 1)
+        self.bill.invalidate_recordset()
+        self.assertEqual((self.bill.digitization_state, self.bill.digitization_error_code), ("failed", "limit"))
+        self.assertIn("11 pages", self.bill.digitization_error)
+        self.assertEqual(self._ledger(), (balance, rows), "refused before any credit was held")
+
+        for vals in ({"digitization_attempts": 0}, {"digitization_state": "to_do"}, {"digitization_state": "done"}):
+            with self.subTest(vals=vals):
+                self.assertIn("error", self._call("account.move", "write", [self.bill.ids, vals]))
+        self.bill.invalidate_recordset()
+        self.assertEqual(self.bill.digitization_state, "failed")
