@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
+from odoo.modules import module
 from odoo.tools import float_compare, float_is_zero
 
 from odoo.addons.iap.tools.iap_tools import InsufficientCreditError
@@ -19,6 +20,9 @@ DEFAULT_HOLD_MINUTES = 60
 MANAGER_GROUP = "iap_credits.group_iap_credits_manager"
 # Fields only the ledger (`iap.credit.transaction._post`) may change.
 LEDGER_FIELDS = {"credit_balance", "credit_reserved", "credit_available", "transaction_count"}
+# Key of `cr.postrollback.data` (cleared at each commit and rollback): the accounts the
+# current transaction created or wrote; the ledger moves their credits in this transaction.
+WRITTEN_ACCOUNTS = "iap_credits.written_accounts"
 # Rows of the ledger shown on the account form; all of them are one click away (Transactions).
 RECENT_LEDGER_ROWS = 80
 
@@ -132,8 +136,15 @@ class IapAccount(models.Model):
             if any(vals.get(field) for field in LEDGER_FIELDS):
                 raise UserError(self.env._("Credits can only be added through the ledger (a grant or a purchase)."))
         accounts = super().create(vals_list)
+        accounts._ledger_mark_written()
         accounts.filtered(lambda a: a.credit_mode == "local")._set_local_state()
         return accounts
+
+    def _write_multi(self, vals_list):
+        """Override of `base`: every UPDATE of account rows by the ORM goes through here, and
+        takes their row locks until the transaction ends (see `_ledger_uses_caller`)."""
+        self._ledger_mark_written()
+        return super()._write_multi(vals_list)
 
     def write(self, vals):
         if LEDGER_FIELDS & set(vals):
@@ -208,6 +219,31 @@ class IapAccount(models.Model):
     # LEDGER API — private: nothing that moves credits is callable over RPC
     # ------------------------------------------------------------
 
+    def _ledger_uses_caller(self):
+        """Whether the ledger must move this account's credits in the caller's transaction
+        rather than in a short transaction of its own (see `iap.credit.transaction._post`).
+
+        Yes when the caller's transaction created or wrote the account row: another
+        transaction could not see the new row, or would wait forever behind the caller's
+        own lock on it; and when the caller is a test's transaction, which is rolled back at
+        its end and beside which nothing may be committed (a test's real workers have
+        cursors of their own and are treated as any worker).
+        """
+        self.ensure_one()
+        cr = self.env.cr
+        if self.id in cr.postrollback.data.get(WRITTEN_ACCOUNTS, ()):
+            return True
+        test = module.current_test
+        if test:
+            test_cr = getattr(test, "cr", None)
+            return cr is test_cr or getattr(cr, "_cursor", None) is test_cr
+        return False
+
+    def _ledger_mark_written(self):
+        """Remember that the current transaction wrote (and so locked) these account rows."""
+        if self:
+            self.env.cr.postrollback.data.setdefault(WRITTEN_ACCOUNTS, set()).update(self._ids)
+
     def _credits_check_movable(self, credits):
         self.ensure_one()
         if float_compare(credits, 0.0, precision_digits=4) <= 0:
@@ -251,10 +287,21 @@ class IapAccount(models.Model):
             raise self._credits_insufficient_error(credits)
         return hold
 
-    def _credits_capture(self, hold, credits=None, description=None):
+    def _credits_capture(self, hold, credits=None, description=None, record=None):
         """Spend ``credits`` (all of the hold when None) and release the rest of it.
 
+        Committed at once in the ledger's own transaction (see
+        `iap.credit.transaction._post`), with what ``record(env)`` writes, if given: the
+        record of the work paid for, so that the work and its charge are committed
+        together, whatever happens to the caller's transaction afterwards.
+
+        Idempotent per hold: a hold closes once. Capturing again a hold captured with the
+        same credits moves nothing and returns that capture (``record`` is not called);
+        capturing a hold closed otherwise (released, e.g. expired, or captured for a
+        different amount) raises.
+
         :return: the capture row, or an empty recordset when nothing was captured
+        :raise UserError: when the hold was closed otherwise
         """
         self.ensure_one()
         hold.ensure_one()
@@ -279,7 +326,6 @@ class IapAccount(models.Model):
                     "reserved_change": -credits,
                     "description": description or hold.description,
                     "reference": hold.reference,
-                    "idempotency_key": f"hold:{hold.id}:capture",
                 }
             )
         rest = held - credits
@@ -291,22 +337,28 @@ class IapAccount(models.Model):
                     "reserved_change": -rest,
                     "description": self.env._("Unused part of: %(description)s", description=hold.description),
                     "reference": hold.reference,
-                    "idempotency_key": f"hold:{hold.id}:release",
                 }
             )
-        posted = self.env["iap.credit.transaction"]._post(self, rows, hold=hold)
-        if not posted:
+        closing = self._credits_close(hold, rows, record=record)
+        capture = closing.filtered(lambda t: t.kind == "capture")
+        if float_compare(-sum(capture.mapped("credits")), credits, precision_digits=4):
             raise UserError(self.env._("This reservation was already captured or released."))
-        return posted.filtered(lambda t: t.kind == "capture")
+        return capture
 
     def _credits_release(self, hold, description=None):
-        """Give back all the credits of a reservation that was not captured."""
+        """Give back all the credits of a reservation that was not captured.
+
+        Idempotent per hold: releasing a released hold moves nothing and returns that
+        release; releasing a captured hold raises.
+
+        :raise UserError: when the hold was captured
+        """
         self.ensure_one()
         hold.ensure_one()
         if hold.kind != "reservation" or hold.account_id != self:
             raise UserError(self.env._("Only a reservation of this account can be released."))
-        posted = self.env["iap.credit.transaction"]._post(
-            self,
+        closing = self._credits_close(
+            hold,
             [
                 {
                     "kind": "release",
@@ -314,21 +366,36 @@ class IapAccount(models.Model):
                     "reserved_change": -hold.reserved_change,
                     "description": description or self.env._("Released: %(description)s", description=hold.description),
                     "reference": hold.reference,
-                    "idempotency_key": f"hold:{hold.id}:release",
                 }
             ],
-            hold=hold,
         )
-        if not posted:
+        if closing.filtered(lambda t: t.kind == "capture"):
             raise UserError(self.env._("This reservation was already captured or released."))
-        return posted
+        return closing
+
+    def _credits_close(self, hold, rows, record=None):
+        """Close ``hold`` with ``rows`` (a capture and/or a release), once.
+
+        The first row of a closure carries the key ``hold:<id>:close``: of two closures
+        racing each other, the later one meets the unique key and moves nothing.
+
+        :return: the rows closing the hold, this call's or those of an earlier closure
+        """
+        rows[0]["idempotency_key"] = f"hold:{hold.id}:close"
+        for row in rows[1:]:
+            row["idempotency_key"] = f"hold:{hold.id}:{row['kind']}"
+        closing = self.env["iap.credit.transaction"]._post(self, rows, hold=hold, record=record)
+        return closing.filtered(lambda t: t.hold_id == hold) if closing else closing
 
     @contextmanager
     def _credits_charge(self, credits, description, reference=None, origin=None):
         """Hold ``credits``, run the block, capture on success, release on exception.
 
-        The block runs inside a savepoint, so that a database error in it leaves the
-        transaction usable for the release.
+        The hold is committed before the block runs and the capture (or release) right
+        after it ends, each in the ledger's own short transaction: the account is never
+        locked while the block works, and the release does not depend on the state of
+        the caller's transaction. The block runs inside a savepoint, so that a database
+        error in it leaves the caller's transaction usable.
 
         :raise InsufficientCreditError: when fewer credits are available (nothing held)
         """

@@ -27,6 +27,26 @@ class IapCreditDispatch(models.AbstractModel):
     service), then captures the price of what succeeded and releases the rest. Work
     refused before it reaches the gateway (invalid number, unreadable document) is never
     priced by the caller, and work that fails is never charged.
+
+    The hold is committed before the gateway is called, and the capture as soon as the
+    gateway answered, each in the ledger's own short transaction (see
+    `iap.credit.transaction._post`): no lock is held while the gateway works. What a
+    crash at each point leaves (the caller's transaction is then rolled back):
+
+    ======================================  =============================================
+    crash                                   outcome
+    ======================================  =============================================
+    after the hold, before or while the     the hold stays active until it expires, then
+    gateway works                           the expiry job releases it: nothing charged
+    after the gateway answered, before the  the same: the answer was never recorded, the
+    capture is committed                    work is redone (and charged) by the retry
+    after the capture is committed          the work is recorded with its charge (the
+                                            ``record`` callback, same commit): a retry
+                                            finds it done, never resends nor recharges
+    before the caller's transaction         as above: the charge and the record of the
+    commits                                 work stay committed; the caller's own rows are
+                                            rolled back and rebuilt from that record
+    ======================================  =============================================
     """
 
     _name = "iap.credit.dispatch"
@@ -48,7 +68,7 @@ class IapCreditDispatch(models.AbstractModel):
         )
 
     @api.model
-    def _dispatch(self, account, items, price, perform, description, reference=None, origin=None):
+    def _dispatch(self, account, items, price, perform, description, reference=None, origin=None, record=None):
         """Charge a batch of work on a local account, item by item.
 
         :param account: a local `iap.account` (see `_get_account`)
@@ -58,6 +78,8 @@ class IapCreditDispatch(models.AbstractModel):
             outcome is a dict whose ``success`` key says whether the item is done (the
             rest of the dict is the gateway's, handed back untouched)
         :param str description: ledger description of the batch
+        :param record: ``record(env, outcomes)``, called in the transaction that commits the
+            capture, to commit the record of the work done together with its charge
         :return: a :class:`DispatchResult`
         :raise InsufficientCreditError: when the batch cannot be paid; nothing is held
             and ``perform`` is not called
@@ -69,7 +91,10 @@ class IapCreditDispatch(models.AbstractModel):
             return DispatchResult(account=account)
         if not total:
             # Free work (price 0): nothing to hold, nothing to charge.
-            return DispatchResult(account=account, outcomes=list(perform(items)))
+            outcomes = list(perform(items))
+            if record:
+                record(self.env, outcomes)
+            return DispatchResult(account=account, outcomes=outcomes)
         account = account.sudo()
         hold = account._credits_reserve(total, description, reference=reference, origin=origin)
         try:
@@ -85,5 +110,5 @@ class IapCreditDispatch(models.AbstractModel):
             sum(item_price for item_price, outcome in zip(prices, outcomes, strict=True) if outcome.get("success")),
             precision_digits=4,
         )
-        account._credits_capture(hold, charged)
+        account._credits_capture(hold, charged, record=record and (lambda env: record(env, outcomes)))
         return DispatchResult(account=account, outcomes=outcomes, credits_held=total, credits_charged=charged)
