@@ -136,12 +136,13 @@ class AccountMove(models.Model):
         self.env.ref("iap_credits.ir_cron_digitize_documents")._trigger()
 
     @api.model
-    def _cron_digitize_documents(self, batch_size=1):
+    def _cron_digitize_documents(self, batch_size=10):
         """Scheduled action: digitize the queued bills, a committed batch at a time.
 
         A thin loop: the work is in :meth:`_digitize_queued`, which the tests call. The
-        batch is small because the account's row stays locked by the credit hold until
-        the commit, and OCR takes seconds a page: each commit frees it for other spenders.
+        credits of each bill are held and captured in the ledger's own short transactions
+        (no lock is held while the OCR engine works), so a commit carries several bills;
+        each commit records their outcome and lets the job stop and resume on time.
         """
         while True:
             remaining = self.search_count([("digitization_state", "=", "to_do")])

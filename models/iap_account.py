@@ -27,6 +27,17 @@ WRITTEN_ACCOUNTS = "iap_credits.written_accounts"
 RECENT_LEDGER_ROWS = 80
 
 
+def in_test_transaction(cr):
+    """Whether ``cr`` is a test's own transaction (a ``TransactionCase``'s cursor, or the
+    test cursor of an ``HttpCase`` request), which is rolled back at the end of the test
+    and must never be committed nor have anything committed beside it."""
+    test = module.current_test
+    if not test:
+        return False
+    test_cr = getattr(test, "cr", None)
+    return cr is test_cr or getattr(cr, "_cursor", None) is test_cr
+
+
 @dataclass
 class CreditCharge:
     """What `_credits_charge` yields: the hold, and how much of it to capture.
@@ -233,11 +244,7 @@ class IapAccount(models.Model):
         cr = self.env.cr
         if self.id in cr.postrollback.data.get(WRITTEN_ACCOUNTS, ()):
             return True
-        test = module.current_test
-        if test:
-            test_cr = getattr(test, "cr", None)
-            return cr is test_cr or getattr(cr, "_cursor", None) is test_cr
-        return False
+        return in_test_transaction(cr)
 
     def _ledger_mark_written(self):
         """Remember that the current transaction wrote (and so locked) these account rows."""
