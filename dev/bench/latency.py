@@ -6,8 +6,9 @@ The floor is the bare SQL of exactly those statements and commits: twice (hold, 
 ``SET TRANSACTION ISOLATION LEVEL READ COMMITTED``, one UPDATE of the account row, one
 INSERT of a ledger row carrying the columns a movement writes (account, service, kind,
 amounts, description, reference, user, company, dates), and a COMMIT, through a cursor of
-its own as the ledger's. The caller's transaction is committed every 50 pairs (untimed). Charges and floor operations alternate one by one,
-so that the machine's noise falls on both alike and their ratio holds.
+its own as the ledger's. The caller's transaction is committed every 50 pairs (untimed).
+Charges and floor operations alternate one by one, so that the machine's noise falls on
+both alike and their ratio holds.
 """
 
 from common import DESCRIPTION, Stopwatch, admin_env, at_most, info, median_ms, p99_ms
@@ -59,8 +60,16 @@ def run(registry, args):
                 floor_cr.execute(FLOOR_UPDATE, [account.id])
                 floor_cr.execute(
                     FLOOR_INSERT,
-                    [account.id, service_id, DESCRIPTION, f"floor-{movement}-{index}", user_id, company_id]
-                    + [user_id, user_id],
+                    [
+                        account.id,
+                        service_id,
+                        DESCRIPTION,
+                        f"floor-{movement}-{index}",
+                        user_id,
+                        company_id,
+                        user_id,
+                        user_id,
+                    ],  # fmt: skip
                 )
                 floor_cr.commit()
 
