@@ -69,7 +69,7 @@ def run(registry, args):
                         company_id,
                         user_id,
                         user_id,
-                    ],  # fmt: skip
+                    ],
                 )
                 floor_cr.commit()
 
