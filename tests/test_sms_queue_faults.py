@@ -8,6 +8,9 @@ SQL at the end; each worker is a real connection with its own transaction.
 """
 
 import contextlib
+import json
+import threading
+import time
 
 import psycopg2
 
@@ -20,7 +23,7 @@ NUMBERS = ["+32470000101", "+32470000102", "+32470000103"]
 
 
 class TestSmsQueueFaults(CommittedAccountCase):
-    COMMITTED_CREDITS = 50
+    COMMITTED_CREDITS = 500
     COMMITTED_ACCOUNT_NAME = "SMS fault test account"
 
     def setUp(self):
@@ -36,7 +39,7 @@ class TestSmsQueueFaults(CommittedAccountCase):
                     "http_url": f"{self.api.url}/send",
                     "http_auth_header": "Authorization",
                     "http_auth_value": HTTP_TOKEN,
-                    "timeout": 5,
+                    "timeout": 30,
                 }
             )
             env["iap.account"].browse(self.account_id).sms_gateway_id = gateway
@@ -144,3 +147,42 @@ class TestSmsQueueFaults(CommittedAccountCase):
         balance, _reserved, captures, charged, _outbox = first
         self.assertEqual(captures, 1)
         self.assertAlmostEqual(balance, self.COMMITTED_CREDITS - charged, places=4)
+
+    def test_gateway_latency_isolation(self):
+        """While the queue's batch of 200 SMS waits for a gateway answering in 50 ms a
+        message (10 s), another worker sends one SMS on the same account: it is accepted
+        and charged without waiting for the queue (which held the account row locked until
+        its commit, before). The timing figure is `make bench`'s; this checks correctness."""
+        self.api.on_request = lambda body: time.sleep(0.05 * len(json.loads(body)["messages"]))
+        queue_results = []
+
+        def queue():
+            with self.registry.cursor() as cr:
+                env = self._worker_env(cr)
+                account = env["iap.account"].browse(self.account_id)
+                numbers = [{"uuid": f"queue-{i}", "number": f"+32471{i:06d}"} for i in range(200)]
+                queue_results.extend(
+                    env["iap.sms.message"]._send_batch(account, env.company, [{"content": "Queue", "numbers": numbers}])
+                )
+
+        thread = threading.Thread(target=queue)
+        thread.start()
+        try:
+            time.sleep(0.5)
+            with self.registry.cursor() as cr:
+                env = self._worker_env(cr)
+                account = env["iap.account"].browse(self.account_id)
+                single = env["iap.sms.message"]._send_batch(
+                    account,
+                    env.company,
+                    [{"content": "Single", "numbers": [{"uuid": "single", "number": "+32472000001"}]}],
+                )
+            self.assertTrue(thread.is_alive(), "the single SMS did not wait for the queue's batch")
+        finally:
+            thread.join(timeout=60)
+        self.assertEqual([result["state"] for result in single], ["success"])
+        self.assertEqual({result["state"] for result in queue_results}, {"success"})
+        self.assertEqual(len(queue_results), 200)
+        balance, reserved, captures, charged, outbox = self._committed()
+        self.assertEqual((captures, outbox, reserved), (2, 201, 0))
+        self.assertAlmostEqual(balance, self.COMMITTED_CREDITS - charged, places=4, msg="charged what was sent")
