@@ -223,6 +223,7 @@ class AccountMove(models.Model):
                     self.env._("Digitization of %(bill)s", bill=self.display_name),
                     reference=self.digitization_attachment_id.name,
                     origin=self,
+                    settle_after_commit=True,
                 )
         except InsufficientCreditError as error:
             self._digitization_set_failed("no_credit", str(error.args[0] if error.args else error))
@@ -241,6 +242,27 @@ class AccountMove(models.Model):
                 outcome.get("error_code") or "unreadable",
                 outcome.get("error") or self.env._("No bill fields could be read from the document."),
             )
+
+    def _credits_hold_done(self, hold):
+        """Hook of `iap.account._credits_settle`: the credits to capture for ``hold``.
+
+        The bill's digitization is the record of the work: its hold is captured once the
+        bill is committed as digitized, and only the bill's latest hold (a later request
+        of the same bill made its own); any other is released.
+
+        :return: the hold's credits, or None when its work is not recorded as done
+        """
+        self.ensure_one()
+        if self.digitization_state != "done":
+            return None
+        latest = (
+            self.env["iap.credit.transaction"]
+            .sudo()
+            .search(
+                [("origin_ref", "=", f"{self._name},{self.id}"), ("kind", "=", "reservation")], limit=1, order="id desc"
+            )
+        )
+        return hold.reserved_change if latest == hold else None
 
     def _digitization_set_done(self, values, credits, account):
         self.write({"digitization_state": "done", "digitization_error": False, "digitization_error_code": False})

@@ -510,7 +510,8 @@ class IapAccount(models.Model):
         """Release up to ``limit`` reservations past their expiry.
 
         Such holds are left by work that never finished, e.g. a worker that died between
-        the hold and the capture; their credits become available again.
+        the hold and the capture; their credits become available again, unless the hold's
+        origin records its work as done (see `_credits_settle`): then they are captured.
 
         :return: how many reservations were released
         """
@@ -525,10 +526,29 @@ class IapAccount(models.Model):
         )
         holds = self.env["iap.credit.transaction"].sudo().browse([row[0] for row in self.env.cr.fetchall()])
         for hold in holds:
-            hold.account_id.sudo()._credits_release(
-                hold, description=self.env._("Expired: %(description)s", description=hold.description)
-            )
+            hold.account_id.sudo()._credits_settle(hold, expired=True)
         return len(holds)
+
+    def _credits_settle(self, hold, expired=False):
+        """Close ``hold`` by the outcome its origin recorded: capture what the work it paid
+        for is recorded as done, release it otherwise.
+
+        The origin (``hold.origin_ref``) answers through ``_credits_hold_done(hold)``: the
+        credits to capture, or None when its work is not recorded as done. Used for holds
+        whose capture waits for the caller's commit (`iap.credit.dispatch._dispatch` with
+        ``settle_after_commit``), and by the expiry job: a worker that died after its
+        business commit, before the capture, left work done that is charged, never given
+        back; a hold without such an origin is released.
+        """
+        self.ensure_one()
+        origin = hold.origin_ref
+        done = None
+        if origin and hasattr(origin, "_credits_hold_done") and origin.exists():
+            done = origin._credits_hold_done(hold)
+        if done is not None:
+            return self._credits_capture(hold, min(done, hold.reserved_change))
+        description = self.env._("Expired: %(description)s", description=hold.description) if expired else None
+        return self._credits_release(hold, description=description)
 
     def _demo_spend(self, credits, description):
         """Demo data: a charge and a hold released, so the ledger shows every kind of row."""

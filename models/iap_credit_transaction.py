@@ -167,6 +167,15 @@ class IapCreditTransaction(models.Model):
              WHERE kind = 'reservation'
             """
         )
+        # The holds of a record (settling a hold by its origin's outcome, see
+        # `iap.account._credits_settle`).
+        self.env.cr.execute(
+            """
+            CREATE INDEX IF NOT EXISTS iap_credit_transaction_origin_hold_idx
+                ON iap_credit_transaction (origin_ref, id)
+             WHERE kind = 'reservation' AND origin_ref IS NOT NULL
+            """
+        )
         # An account's ledger in the model's order (the account form's latest movements,
         # the Transactions list): read from the top of the index, never sorted in full.
         self.env.cr.execute(
