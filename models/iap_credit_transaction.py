@@ -97,7 +97,10 @@ class IapCreditTransaction(models.Model):
     account, ``credit_balance = Σ credits`` and ``credit_reserved = Σ reserved_change``.
 
     Rows are only ever inserted by :meth:`_post`, which also updates the account's
-    stored balances in the same SQL statement, under the account's row lock. The ORM's
+    stored balances in the same SQL statement, under the account's row lock, in the
+    ledger's own short transaction (READ COMMITTED, committed at once): a spender waits
+    for the previous movement's commit, never fails because of it, and no lock outlives
+    the movement. The ORM's
     ``create``, ``write`` and ``unlink`` refuse, for every user: corrections are new rows.
     """
 
@@ -373,7 +376,20 @@ class IapCreditTransaction(models.Model):
         # caller whose snapshot predates the ledger's commit must never write the account row.
         last = env["iap.credit.transaction"].browse(max(columns[0]))
         account.with_env(env)._warning_check_move(last.balance_after - last.reserved_after)
+        if env is not account.env:
+            self._ledger_hand_over_stale(env, account, account_fields)
         return env["iap.credit.transaction"].browse(columns[0])
+
+    @api.model
+    def _ledger_hand_over_stale(self, env, account, account_fields):
+        """Hand to the caller's cache what the alert hook changed on the account row in the
+        ledger's transaction (the hook invalidates what it writes): read there, once."""
+        stale = [field for field in account_fields if account.id not in field._get_cache(env)]
+        if stale:
+            account.with_env(env).fetch([field.name for field in stale])
+            account.invalidate_recordset([field.name for field in stale])
+            for field in stale:
+                field._update_cache(account, field._get_cache(env)[account.id])
 
     @api.model
     def _ledger_find_rows(self, env, domain):

@@ -264,3 +264,29 @@ class TestFaults(CommittedAccountCase):
     def _drop_params(self, hold_id):
         with self.registry.cursor() as cr:
             cr.execute("DELETE FROM ir_config_parameter WHERE key LIKE %s", [f"iap_credits.test_%_{hold_id}"])
+
+    def test_alert_state_moves_in_the_ledgers_transaction(self):
+        """A charge crossing the warning threshold moves the account's alert state in the
+        movement's own transaction: committed with it, and the worker's transaction (whose
+        snapshot predates it) never writes the account row, so it commits cleanly."""
+        with self.registry.cursor() as cr:
+            self._worker_env(cr)["iap.account"].browse(self.account_id).write(
+                {"warning_enabled": True, "warning_threshold": 8, "warning_email": "alerts@example.com"}
+            )
+        cr, account = self._worker()
+        try:
+            self.assertEqual(account.warning_alert_seq, 0)  # the snapshot
+            account._credits_debit(3, "Crosses the threshold")
+            self.assertEqual(account.warning_alert_seq, 1, "the caller sees the state the ledger committed")
+            with account._credits_charge(1, "Stays below"):
+                pass
+            self.assertEqual(account.warning_alert_seq, 1)
+            cr.commit()  # pylint: disable=invalid-commit
+        finally:
+            cr.close()
+        with self.registry.cursor() as cr:
+            cr.execute(
+                "SELECT warning_alert_seq, warning_alert_level FROM iap_account WHERE id = %s", [self.account_id]
+            )
+            self.assertEqual(cr.fetchone(), (1, 8))
+        self.assertCommitted(CREDITS - 3 - 1, reserved=0, captures=1)
