@@ -288,14 +288,16 @@ class AccountMove(models.Model):
         return None
 
     @api.model
-    def _cron_digitize_documents(self, batch_size=1):
+    def _cron_digitize_documents(self, batch_size=10):
         """Scheduled action: digitize the queued bills, a committed batch at a time.
 
         The attempt on each bill is committed before its document is read: a worker
         killed mid-OCR (time or memory limit) has still counted it, so that bill is taken
         after the others next time, and failed at its second interruption instead of
-        blocking the queue forever. The batch is small because the account's row stays
-        locked by the credit hold until the commit, and OCR takes seconds a page.
+        blocking the queue forever. The credits of each bill are held and captured in the
+        ledger's own short transactions (no lock is held while the OCR engine works), so a
+        commit carries several bills; each commit records their outcome and lets the job
+        stop and resume on time.
         """
         Cron = self.env["ir.cron"]
         while True:
@@ -425,6 +427,7 @@ class AccountMove(models.Model):
                     self.env._("Digitization of %(bill)s", bill=self.display_name),
                     reference=document["name"],
                     origin=self,
+                    settle_after_commit=True,
                 )
         except InsufficientCreditError as error:
             self._digitization_set_failed("no_credit", str(error.args[0] if error.args else error))
@@ -481,6 +484,27 @@ class AccountMove(models.Model):
             self._digitization_set_failed("unreadable", str(error))
             return None
         return document
+
+    def _credits_hold_done(self, hold):
+        """Hook of `iap.account._credits_settle`: the credits to capture for ``hold``.
+
+        The bill's digitization is the record of the work: its hold is captured once the
+        bill is committed as digitized, and only the bill's latest hold (a later request
+        of the same bill made its own); any other is released.
+
+        :return: the hold's credits, or None when its work is not recorded as done
+        """
+        self.ensure_one()
+        if self.digitization_state != "done":
+            return None
+        latest = (
+            self.env["iap.credit.transaction"]
+            .sudo()
+            .search(
+                [("origin_ref", "=", f"{self._name},{self.id}"), ("kind", "=", "reservation")], limit=1, order="id desc"
+            )
+        )
+        return hold.reserved_change if latest == hold else None
 
     def _digitization_set_done(self, values, credits, account):
         self.sudo().write({"digitization_state": "done", "digitization_error": False, "digitization_error_code": False})

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
+from odoo.modules import module
 from odoo.tools import float_compare, float_is_zero
 
 from odoo.addons.iap.tools.iap_tools import InsufficientCreditError
@@ -19,8 +20,22 @@ DEFAULT_HOLD_MINUTES = 60
 MANAGER_GROUP = "iap_credits.group_iap_credits_manager"
 # Fields only the ledger (`iap.credit.transaction._post`) may change.
 LEDGER_FIELDS = {"credit_balance", "credit_reserved", "credit_available", "transaction_count"}
+# Key of `cr.postrollback.data` (cleared at each commit and rollback): the accounts the
+# current transaction created or wrote; the ledger moves their credits in this transaction.
+WRITTEN_ACCOUNTS = "iap_credits.written_accounts"
 # Rows of the ledger shown on the account form; all of them are one click away (Transactions).
 RECENT_LEDGER_ROWS = 80
+
+
+def in_test_transaction(cr):
+    """Whether ``cr`` is a test's own transaction (a ``TransactionCase``'s cursor, or the
+    test cursor of an ``HttpCase`` request), which is rolled back at the end of the test
+    and must never be committed nor have anything committed beside it."""
+    test = module.current_test
+    if not test:
+        return False
+    test_cr = getattr(test, "cr", None)
+    return cr is test_cr or getattr(cr, "_cursor", None) is test_cr
 
 
 @dataclass
@@ -171,8 +186,15 @@ class IapAccount(models.Model):
             if any(vals.get(field) for field in LEDGER_FIELDS):
                 raise UserError(self.env._("Credits can only be added through the ledger (a grant or a purchase)."))
         accounts = super().create(vals_list)
+        accounts._ledger_mark_written()
         accounts.filtered(lambda a: a.credit_mode == "local")._set_local_state()
         return accounts
+
+    def _write_multi(self, vals_list):
+        """Override of `base`: every UPDATE of account rows by the ORM goes through here, and
+        takes their row locks until the transaction ends (see `_ledger_uses_caller`)."""
+        self._ledger_mark_written()
+        return super()._write_multi(vals_list)
 
     def write(self, vals):
         if LEDGER_FIELDS & set(vals):
@@ -284,6 +306,27 @@ class IapAccount(models.Model):
     # LEDGER API — private: nothing that moves credits is callable over RPC
     # ------------------------------------------------------------
 
+    def _ledger_uses_caller(self):
+        """Whether the ledger must move this account's credits in the caller's transaction
+        rather than in a short transaction of its own (see `iap.credit.transaction._post`).
+
+        Yes when the caller's transaction created or wrote the account row: another
+        transaction could not see the new row, or would wait forever behind the caller's
+        own lock on it; and when the caller is a test's transaction, which is rolled back at
+        its end and beside which nothing may be committed (a test's real workers have
+        cursors of their own and are treated as any worker).
+        """
+        self.ensure_one()
+        cr = self.env.cr
+        if self.id in cr.postrollback.data.get(WRITTEN_ACCOUNTS, ()):
+            return True
+        return in_test_transaction(cr)
+
+    def _ledger_mark_written(self):
+        """Remember that the current transaction wrote (and so locked) these account rows."""
+        if self:
+            self.env.cr.postrollback.data.setdefault(WRITTEN_ACCOUNTS, set()).update(self._ids)
+
     def _credits_check_movable(self, credits):
         self.ensure_one()
         if float_compare(credits, 0.0, precision_digits=4) <= 0:
@@ -327,10 +370,21 @@ class IapAccount(models.Model):
             raise self._credits_insufficient_error(credits)
         return hold
 
-    def _credits_capture(self, hold, credits=None, description=None):
+    def _credits_capture(self, hold, credits=None, description=None, record=None):
         """Spend ``credits`` (all of the hold when None) and release the rest of it.
 
+        Committed at once in the ledger's own transaction (see
+        `iap.credit.transaction._post`), with what ``record(env)`` writes, if given: the
+        record of the work paid for, so that the work and its charge are committed
+        together, whatever happens to the caller's transaction afterwards.
+
+        Idempotent per hold: a hold closes once. Capturing again a hold captured with the
+        same credits moves nothing and returns that capture (``record`` is not called);
+        capturing a hold closed otherwise (released, e.g. expired, or captured for a
+        different amount) raises.
+
         :return: the capture row, or an empty recordset when nothing was captured
+        :raise UserError: when the hold was closed otherwise
         """
         self.ensure_one()
         hold.ensure_one()
@@ -355,7 +409,6 @@ class IapAccount(models.Model):
                     "reserved_change": -credits,
                     "description": description or hold.description,
                     "reference": hold.reference,
-                    "idempotency_key": f"hold:{hold.id}:capture",
                 }
             )
         rest = held - credits
@@ -367,22 +420,28 @@ class IapAccount(models.Model):
                     "reserved_change": -rest,
                     "description": self.env._("Unused part of: %(description)s", description=hold.description),
                     "reference": hold.reference,
-                    "idempotency_key": f"hold:{hold.id}:release",
                 }
             )
-        posted = self.env["iap.credit.transaction"]._post(self, rows, hold=hold)
-        if not posted:
+        closing = self._credits_close(hold, rows, record=record)
+        capture = closing.filtered(lambda t: t.kind == "capture")
+        if float_compare(-sum(capture.mapped("credits")), credits, precision_digits=4):
             raise UserError(self.env._("This reservation was already captured or released."))
-        return posted.filtered(lambda t: t.kind == "capture")
+        return capture
 
     def _credits_release(self, hold, description=None):
-        """Give back all the credits of a reservation that was not captured."""
+        """Give back all the credits of a reservation that was not captured.
+
+        Idempotent per hold: releasing a released hold moves nothing and returns that
+        release; releasing a captured hold raises.
+
+        :raise UserError: when the hold was captured
+        """
         self.ensure_one()
         hold.ensure_one()
         if hold.kind != "reservation" or hold.account_id != self:
             raise UserError(self.env._("Only a reservation of this account can be released."))
-        posted = self.env["iap.credit.transaction"]._post(
-            self,
+        closing = self._credits_close(
+            hold,
             [
                 {
                     "kind": "release",
@@ -390,21 +449,36 @@ class IapAccount(models.Model):
                     "reserved_change": -hold.reserved_change,
                     "description": description or self.env._("Released: %(description)s", description=hold.description),
                     "reference": hold.reference,
-                    "idempotency_key": f"hold:{hold.id}:release",
                 }
             ],
-            hold=hold,
         )
-        if not posted:
+        if closing.filtered(lambda t: t.kind == "capture"):
             raise UserError(self.env._("This reservation was already captured or released."))
-        return posted
+        return closing
+
+    def _credits_close(self, hold, rows, record=None):
+        """Close ``hold`` with ``rows`` (a capture and/or a release), once.
+
+        The first row of a closure carries the key ``hold:<id>:close``: of two closures
+        racing each other, the later one meets the unique key and moves nothing.
+
+        :return: the rows closing the hold, this call's or those of an earlier closure
+        """
+        rows[0]["idempotency_key"] = f"hold:{hold.id}:close"
+        for row in rows[1:]:
+            row["idempotency_key"] = f"hold:{hold.id}:{row['kind']}"
+        closing = self.env["iap.credit.transaction"]._post(self, rows, hold=hold, record=record)
+        return closing.filtered(lambda t: t.hold_id == hold) if closing else closing
 
     @contextmanager
     def _credits_charge(self, credits, description, reference=None, origin=None):
         """Hold ``credits``, run the block, capture on success, release on exception.
 
-        The block runs inside a savepoint, so that a database error in it leaves the
-        transaction usable for the release.
+        The hold is committed before the block runs and the capture (or release) right
+        after it ends, each in the ledger's own short transaction: the account is never
+        locked while the block works, and the release does not depend on the state of
+        the caller's transaction. The block runs inside a savepoint, so that a database
+        error in it leaves the caller's transaction usable.
 
         :raise InsufficientCreditError: when fewer credits are available (nothing held)
         """
@@ -530,7 +604,8 @@ class IapAccount(models.Model):
         """Release up to ``limit`` reservations past their expiry.
 
         Such holds are left by work that never finished, e.g. a worker that died between
-        the hold and the capture; their credits become available again.
+        the hold and the capture; their credits become available again, unless the hold's
+        origin records its work as done (see `_credits_settle`): then they are captured.
 
         :return: how many reservations were released
         """
@@ -545,10 +620,29 @@ class IapAccount(models.Model):
         )
         holds = self.env["iap.credit.transaction"].sudo().browse([row[0] for row in self.env.cr.fetchall()])
         for hold in holds:
-            hold.account_id.sudo()._credits_release(
-                hold, description=self.env._("Expired: %(description)s", description=hold.description)
-            )
+            hold.account_id.sudo()._credits_settle(hold, expired=True)
         return len(holds)
+
+    def _credits_settle(self, hold, expired=False):
+        """Close ``hold`` by the outcome its origin recorded: capture what the work it paid
+        for is recorded as done, release it otherwise.
+
+        The origin (``hold.origin_ref``) answers through ``_credits_hold_done(hold)``: the
+        credits to capture, or None when its work is not recorded as done. Used for holds
+        whose capture waits for the caller's commit (`iap.credit.dispatch._dispatch` with
+        ``settle_after_commit``), and by the expiry job: a worker that died after its
+        business commit, before the capture, left work done that is charged, never given
+        back; a hold without such an origin is released.
+        """
+        self.ensure_one()
+        origin = hold.origin_ref
+        done = None
+        if origin and hasattr(origin, "_credits_hold_done") and origin.exists():
+            done = origin._credits_hold_done(hold)
+        if done is not None:
+            return self._credits_capture(hold, min(done, hold.reserved_change))
+        description = self.env._("Expired: %(description)s", description=hold.description) if expired else None
+        return self._credits_release(hold, description=description)
 
     def _demo_spend(self, credits, description):
         """Demo data: a charge and a hold released, so the ledger shows every kind of row."""

@@ -1,5 +1,9 @@
 # Part of iap_credits. See LICENSE file for full copyright and licensing details.
 
+from contextlib import nullcontext
+
+import psycopg2.errors
+
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL
@@ -47,8 +51,8 @@ _POST_QUERY = """
                               ELSE a.balance END
          WHERE a.id = %(account)s
            AND (a.credit_available + %(dc)s - %(dr)s >= 0 OR %(dc)s - %(dr)s >= 0){hold_guard}
-     RETURNING a.id, a.service_id, a.credit_balance, a.credit_reserved
-    )
+     RETURNING a.*
+    ), ins AS (
     INSERT INTO iap_credit_transaction (
         account_id, service_id, kind, credits, credits_used, reserved_change, balance_after, reserved_after,
         description, reference, idempotency_key, hold_id, hold_expires_at, origin_ref, is_test,
@@ -60,8 +64,28 @@ _POST_QUERY = """
            v.description, v.reference, v.idempotency_key, v.hold_id, v.hold_expires_at,
            v.origin_ref, v.is_test, %(uid)s, %(company)s, %(now)s, %(uid)s, %(now)s, %(uid)s, %(now)s
       FROM acc, (VALUES %(values)s) AS v({columns})
-    RETURNING id, {returning}
+    RETURNING *
+    )
+    SELECT ins.id, {returning}, {account_returning} FROM ins, acc ORDER BY ins.id
 """
+# The unique constraint of idempotency keys (`_idempotency_key_unique`), as PostgreSQL names it.
+IDEMPOTENCY_CONSTRAINT = "iap_credit_transaction_idempotency_key_unique"
+
+
+def _cacheable_fields(records):
+    """The stored column fields of ``records``' model whose raw column value is their cache value."""
+    return [
+        field
+        for field in records._fields.values()
+        if field.store
+        and field.column_type
+        and field.name != "id"
+        and not field.translate
+        and not field.company_dependent
+        and field.type not in ("binary", "properties", "json")
+    ]
+
+
 _POST_HOLD_GUARD = """
            AND NOT EXISTS (SELECT 1 FROM iap_credit_transaction c WHERE c.hold_id = %(hold)s)"""
 
@@ -74,7 +98,10 @@ class IapCreditTransaction(models.Model):
     account, ``credit_balance = Σ credits`` and ``credit_reserved = Σ reserved_change``.
 
     Rows are only ever inserted by :meth:`_post`, which also updates the account's
-    stored balances in the same SQL statement, under the account's row lock. The ORM's
+    stored balances in the same SQL statement, under the account's row lock, in the
+    ledger's own short transaction (READ COMMITTED, committed at once): a spender waits
+    for the previous movement's commit, never fails because of it, and no lock outlives
+    the movement. The ORM's
     ``create``, ``write`` and ``unlink`` refuse, for every user: corrections are new rows.
     """
 
@@ -155,6 +182,15 @@ class IapCreditTransaction(models.Model):
              WHERE kind = 'reservation'
             """
         )
+        # The holds of a record (settling a hold by its origin's outcome, see
+        # `iap.account._credits_settle`).
+        self.env.cr.execute(
+            """
+            CREATE INDEX IF NOT EXISTS iap_credit_transaction_origin_hold_idx
+                ON iap_credit_transaction (origin_ref, id)
+             WHERE kind = 'reservation' AND origin_ref IS NOT NULL
+            """
+        )
         # An account's ledger in the model's order (the account form's latest movements,
         # the Transactions list): read from the top of the index, never sorted in full.
         self.env.cr.execute(
@@ -214,19 +250,28 @@ class IapCreditTransaction(models.Model):
     # ------------------------------------------------------------
 
     @api.model
-    def _post(self, account, rows, hold=None, origin=None):
+    def _post(self, account, rows, hold=None, origin=None, record=None):
         """Append ``rows`` to the ledger of ``account`` and update its stored balances.
 
-        Everything happens in one SQL statement: an ``UPDATE`` of the account row, which
-        takes its row lock until the end of the transaction and checks the guard, and
-        the ``INSERT`` of the rows, which read the new balances from it. Two workers
-        moving credits of one account are thus serialized by PostgreSQL; under Odoo's
-        REPEATABLE READ isolation the later one gets a serialization failure and its
-        request is retried by Odoo, never double-counted.
+        One SQL statement does it: an ``UPDATE`` of the account row, which takes its row
+        lock and checks the guard, feeding the ``INSERT`` of the rows, which read the new
+        balances from it. The statement runs in the ledger's own short transaction (see
+        :meth:`_ledger_transaction`), at READ COMMITTED, committed at once: a worker
+        that finds the row locked by another movement waits for that commit, then
+        PostgreSQL re-checks the guard on the newest version of the row. So a movement
+        never fails because another worker moved credits first, and the row lock lasts
+        the statement and its commit — never a gateway call nor the caller's transaction.
 
         The guard refuses the statement (no row changes) when the movement would take
         the available credits below zero, or, with ``hold``, when that reservation was
-        already closed by a capture or a release.
+        already closed by a capture or a release. The subquery of that last check is not
+        re-evaluated when the statement waited for the row lock; two closures of one hold
+        racing each other are told apart by the idempotency key of their first row
+        (``hold:<id>:close``), unique per account: the later one changes nothing.
+
+        The values the statement returns (the new rows, the account's new balances) are
+        put in the caller's cache: the caller's transaction, whose snapshot may predate
+        the ledger's commit, reads them without a query and never writes the account row.
 
         :param account: the `iap.account` record (singleton)
         :param list rows: dicts with ``kind``, ``credits``, ``reserved_change``,
@@ -234,7 +279,12 @@ class IapCreditTransaction(models.Model):
             ``hold_expires_at``, ``is_test``
         :param hold: the reservation closed by these rows, if any
         :param origin: the record that caused the movement, if any
-        :return: the new rows, or an empty recordset when the guard refused
+        :param record: ``record(env)``, called in the ledger's transaction before the
+            movement, to commit what the movement pays for together with it (e.g. the SMS
+            a gateway accepted); it must not write the account row
+        :return: the new rows; when an idempotency key of ``rows`` is already recorded,
+            the rows recorded under those keys (nothing moves); an empty recordset when
+            the guard refused
         """
         account.ensure_one()
         delta_credits = sum(row["credits"] for row in rows)
@@ -255,16 +305,13 @@ class IapCreditTransaction(models.Model):
         )
         unit = account.sudo().service_id.unit_name or ""
         account.flush_recordset()
-        cached_fields = [
-            field
-            for field in self._fields.values()
-            if field.store and field.column_type and field.name != "id" and not field.translate
-        ]
+        cached_fields, account_fields = _cacheable_fields(self), _cacheable_fields(account)
         # The statement's text is fixed but for these names; only values are parameters.
         code = _POST_QUERY.format(
             hold_guard=_POST_HOLD_GUARD if hold else "",
             columns=", ".join(column for column, _type in _ROW_COLUMNS),
-            returning=", ".join(f'"{field.name}"' for field in cached_fields),
+            returning=", ".join(f'ins."{field.name}"' for field in cached_fields),
+            account_returning=", ".join(f'acc."{field.name}"' for field in account_fields),
         )
         query = SQL(
             code,
@@ -279,22 +326,92 @@ class IapCreditTransaction(models.Model):
             now=fields.Datetime.now(),
             values=values,
         )
-        result = self.env.execute_query(query)
+        keys = [row["idempotency_key"] for row in rows if row.get("idempotency_key")]
+        if not account._ledger_uses_caller():
+            cr = self.env.registry.cursor()
+            try:
+                cr.execute("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
+                posted = self._post_execute(self.env(cr=cr), account, query, keys, record, hold)
+                if posted is not None:
+                    cr.commit()  # pylint: disable=invalid-commit  # the ledger's own transaction
+                    return self.browse(posted.ids)
+            finally:
+                cr.close()  # rolls back what was not committed
+        # The caller's transaction: see `iap.account._ledger_uses_caller`.
+        account._ledger_mark_written()
+        posted = self._post_execute(self.env, account, query, keys, record, hold)
+        return self.browse() if posted is None else posted
+
+    @api.model
+    def _post_execute(self, env, account, query, keys, record, hold=None):
+        """Run the statement of :meth:`_post` in ``env`` (the ledger's transaction or the
+        caller's) and put what it returns in the caches of both transactions.
+
+        :return: the rows (of ``env``), as :meth:`_post` says, or None when the account row
+            does not exist for ``env`` (it is not committed yet)
+        """
+        own = env.cr is not self.env.cr
+        if record:
+            record(env)
+        try:
+            # In the caller's transaction a duplicate key must not abort it.
+            with env.cr.savepoint(flush=False) if keys and not own else nullcontext():
+                result = env.execute_query(query)
+        except psycopg2.errors.UniqueViolation as error:
+            if error.diag.constraint_name != IDEMPOTENCY_CONSTRAINT:
+                raise
+            # Another worker recorded these keys first: nothing of ours is kept.
+            if own:
+                env.cr.rollback()
+            return self._ledger_find_rows(env, [("account_id", "=", account.id), ("idempotency_key", "in", keys)])
         if not result:
-            return self.browse()
-        account.invalidate_recordset(
-            ["credit_balance", "credit_reserved", "credit_available", "balance", "transaction_count", "transaction_ids"]
-        )
-        # The new rows come back with all their columns, put in cache as a read would:
-        # the caller (e.g. a capture reading its hold) then needs no query to read them.
+            if own and not env.execute_query(SQL("SELECT 1 FROM iap_account WHERE id = %s", account.id)):
+                return None
+            if hold:
+                # Refused because the hold is closed: its closing rows, as the ledger has them now.
+                return self._ledger_find_rows(env, [("hold_id", "=", hold.id)])
+            return env["iap.credit.transaction"]
+        cached_fields, account_fields = _cacheable_fields(self), _cacheable_fields(account)
         columns = list(zip(*result, strict=True))
-        posted = self.browse(columns[0])
-        for field, column_values in zip(cached_fields, columns[1:], strict=True):
-            field._insert_cache(posted, column_values)
-        # Low-credit alerts (models/iap_account_alert.py), with the final available credits.
-        last = self.browse(max(posted.ids))
-        account._warning_check_move(last.balance_after - last.reserved_after)
-        return posted
+        split = len(cached_fields) + 1
+        for target in {account.env, env}:
+            target_account = account.with_env(target)
+            # Newer than the caller's snapshot: replace what it cached, never re-read it.
+            target_account.invalidate_recordset([*(field.name for field in account_fields), "transaction_ids"])
+            for field, value in zip(account_fields, columns[split:], strict=True):
+                field._update_cache(target_account, value[0])
+            posted = self.with_env(target).browse(columns[0])
+            for field, column_values in zip(cached_fields, columns[1:split], strict=True):
+                field._insert_cache(posted, column_values)
+        # Low-credit alerts (models/iap_account_alert.py), with the final available credits,
+        # in the transaction of the movement: it holds the account's row lock already, and a
+        # caller whose snapshot predates the ledger's commit must never write the account row.
+        last = env["iap.credit.transaction"].browse(max(columns[0]))
+        account.with_env(env)._warning_check_move(last.balance_after - last.reserved_after)
+        if env is not account.env:
+            self._ledger_hand_over_stale(env, account, account_fields)
+        return env["iap.credit.transaction"].browse(columns[0])
+
+    @api.model
+    def _ledger_hand_over_stale(self, env, account, account_fields):
+        """Hand to the caller's cache what the alert hook changed on the account row in the
+        ledger's transaction (the hook invalidates what it writes): read there, once."""
+        stale = [field for field in account_fields if account.id not in field._get_cache(env)]
+        if stale:
+            account.with_env(env).fetch([field.name for field in stale])
+            account.invalidate_recordset([field.name for field in stale])
+            for field in stale:
+                field._update_cache(account, field._get_cache(env)[account.id])
+
+    @api.model
+    def _ledger_find_rows(self, env, domain):
+        """The ledger rows matching ``domain``, read in ``env`` and put in the caller's cache too."""
+        found = env["iap.credit.transaction"].sudo().search(domain, order="id")
+        if env is not self.env:
+            rows = self.browse(found.ids)
+            for field in _cacheable_fields(self):
+                field._insert_cache(rows, [field.convert_to_cache(row[field.name], row) for row in found])
+        return found
 
     @api.model
     def _post_company(self, account):

@@ -3,6 +3,8 @@
 import logging
 from uuid import uuid4
 
+import psycopg2
+
 from odoo import api, fields, models
 from odoo.tools import float_round
 
@@ -97,6 +99,17 @@ class IapSmsMessage(models.Model):
             for message in messages
             for number in message.get("numbers") or []
         ]
+        # SMS a gateway accepted already (a run killed after their capture, before the
+        # queue's commit): answered from the outbox, never sent nor charged again.
+        done = self._sent_by_uuid([item["uuid"] for item in items])
+        if done:
+            answered = [self._reconciled(item, done[item["uuid"]]) for item in items if item["uuid"] in done]
+            rest = [item for item in items if item["uuid"] not in done]
+            if not rest:
+                return answered
+            messages = [{"content": item["body"], "numbers": [{"uuid": item["uuid"], "number": item["raw_number"]}]}
+                        for item in rest]  # fmt: skip
+            return answered + self._send_batch(account, company, messages)
         sms_by_uuid = (
             self.env["sms.sms"].sudo().search([("uuid", "in", [item["uuid"] for item in items])]).grouped("uuid")
         )
@@ -138,9 +151,12 @@ class IapSmsMessage(models.Model):
             )
             for item in to_send:
                 item["outcome"] = self._refusal("unregistered", reason)
-        elif to_send:
-            self._dispatch_items(account, gateway, to_send, reference)
-        self._record(account, company, gateway, items, reference)
+        recorded = []
+        if to_send and gateway:
+            record = self._record_with_capture(account, company, gateway, items, to_send, reference, recorded)
+            self._dispatch_items(account, gateway, to_send, reference, record=record)
+        if not recorded:
+            self._record(account, company, gateway, items, reference)
         return [
             {
                 "uuid": item["uuid"],
@@ -152,11 +168,41 @@ class IapSmsMessage(models.Model):
         ]
 
     @api.model
+    def _sent_by_uuid(self, uuids):
+        """The outbox rows of SMS the gateway accepted, by stock uuid."""
+        rows = self.sudo().search([("uuid", "in", uuids), ("state", "in", ("sent", "delivered"))])
+        return {row.uuid: row for row in rows}
+
+    @api.model
+    def _reconciled(self, item, row):
+        """The stock result of an SMS found in the outbox: sent and charged once already."""
+        _logger.info("SMS %s was already sent (outbox %s): not sent again", item["uuid"], row.id)
+        return {"uuid": item["uuid"], "state": "success", "failure_reason": False, "credit": row.credits}
+
+    @api.model
+    def _record_with_capture(self, account, company, gateway, items, to_send, reference, recorded):
+        """The ``record`` callback of the dispatch: the outbox rows of the batch, committed
+        in the capture's transaction, when that transaction can reference the stock SMS
+        (the queue's, committed before); otherwise (SMS created by the same transaction,
+        e.g. the composer's) the caller records them in its own transaction."""
+
+        def record(env, outcomes):
+            sms_ids = [item["sms"].id for item in items if item["sms"]]
+            if env.cr is not self.env.cr and len(env["sms.sms"].sudo().browse(sms_ids).exists()) != len(sms_ids):
+                return
+            for item, outcome in zip(to_send, outcomes, strict=True):
+                item["outcome"] = outcome
+            self.with_env(env)._record(account, company, gateway, items, reference)
+            recorded.append(True)
+
+        return record
+
+    @api.model
     def _refusal(self, state, reason):
         return {"success": False, "state": state, "failure_reason": reason}
 
     @api.model
-    def _dispatch_items(self, account, gateway, items, reference):
+    def _dispatch_items(self, account, gateway, items, reference, record=None):
         """Charge and deliver checked items; sets each item's ``outcome``."""
         segments = sum(item["segments"] for item in items)
         description = self.env._(
@@ -173,7 +219,13 @@ class IapSmsMessage(models.Model):
 
         try:
             result = self.env["iap.credit.dispatch"]._dispatch(
-                account, items, lambda item: item["credits"], perform, description, reference=reference
+                account,
+                items,
+                lambda item: item["credits"],
+                perform,
+                description,
+                reference=reference,
+                record=record,
             )
         except InsufficientCreditError as error:
             url = self.env["iap.account"].sudo().get_credits_url(service_name="sms")
@@ -181,6 +233,10 @@ class IapSmsMessage(models.Model):
             for item in items:
                 item["outcome"] = self._refusal("insufficient_credit", reason)
             return
+        except psycopg2.Error:
+            # A database error (serialization failure, lost connection) is not the gateway's:
+            # it propagates, so that Odoo retries the whole transaction.
+            raise
         except Exception as error:  # the dispatch released the credits; nothing is lost
             _logger.exception("SMS gateway %s failed on batch %s", gateway.name, reference)
             # Not the exception's text, which may quote the gateway's URL and credentials.

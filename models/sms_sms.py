@@ -1,17 +1,21 @@
 # Part of iap_credits. See LICENSE file for full copyright and licensing details.
 
-from odoo import models, tools
+from odoo import models
 
 from ..tools.sms_api import SmsApiLocal
+from .iap_account import in_test_transaction
 
-# Gateways that call the provider once per SMS: smaller batches, so that the account's
-# row (locked by the batch's hold until the transaction ends) is not held for long.
-PER_MESSAGE_GATEWAYS = {"twilio"}
-PER_MESSAGE_BATCH_PARAM = "iap_credits.sms_per_message_batch_size"
+# Context key set while the stock queue job (`_process_queue`) sends: it commits per batch.
+QUEUE_CONTEXT = "iap_credits_sms_queue"
+OUTGOING_DOMAIN = [("state", "=", "outgoing"), ("to_delete", "!=", True)]
 
 
 class SmsSms(models.Model):
     _inherit = "sms.sms"
+
+    def _process_queue(self):
+        """Override of `sms` so that `_send` commits each batch of the queue (see there)."""
+        return super(SmsSms, self.with_context(**{QUEUE_CONTEXT: True}))._process_queue()
 
     def _split_by_api(self):
         """Override of `sms` to send the SMS of companies with a local account through local credits.
@@ -31,27 +35,37 @@ class SmsSms(models.Model):
             yield from super(SmsSms, stock)._split_by_api()
 
     def _send(self, unlink_failed=False, unlink_sent=True, raise_exception=False):
-        """Override of `sms` so that a batch of several companies (the queue) is split by API.
+        """Override of `sms` so that a batch of several companies (the queue) is split by API,
+        and so that the queue commits each batch.
 
         The stock queue processing sends its batch without choosing an API; each
-        company's SMS must be charged on that company's account.
+        company's SMS must be charged on that company's account. Batches have the stock
+        size (``sms.session.batch.size``) whatever the gateway: no lock is held while a
+        gateway works (the credits are held and captured in the ledger's own transactions).
+
+        In the queue, each batch is committed before the next one is sent: the SMS marked
+        sent in that commit were charged, with their outbox rows, in the capture's commit
+        just before (see `iap.sms.message._send_batch`), so a run killed between the two
+        finds them in the outbox and never sends nor charges them again. The SMS of later
+        batches are locked again after each commit, as stock `send` locks them.
         """
         if self.env.context.get("sms_api") or not self:
             return super()._send(unlink_failed=unlink_failed, unlink_sent=unlink_sent, raise_exception=raise_exception)
-        for sms_api, sms in self._split_by_api():
-            for batch_ids in sms._split_batch():
-                super(SmsSms, self.browse(batch_ids).with_context(sms_api=sms_api))._send(
-                    unlink_failed=unlink_failed, unlink_sent=unlink_sent, raise_exception=raise_exception
-                )
+        in_queue = self.env.context.get(QUEUE_CONTEXT) and not in_test_transaction(self.env.cr)
+        batches = [(sms_api, batch_ids) for sms_api, sms in self._split_by_api() for batch_ids in sms._split_batch()]
+        for index, (sms_api, batch_ids) in enumerate(batches):
+            batch = self.browse(batch_ids)
+            if index and in_queue:
+                # The previous commit released the locks taken by the queue job.
+                batch = batch.try_lock_for_update().filtered_domain(OUTGOING_DOMAIN)
+            # Local credits answer every SMS (gateway failures included) with a result; what
+            # `SmsApiLocal` raises is a database error (a serialization failure, ...) or a bug,
+            # after which the transaction is unusable: it must reach Odoo's retry, not be
+            # turned into failed SMS by the stock `_send_with_api`.
+            local = isinstance(sms_api, SmsApiLocal)
+            super(SmsSms, batch.with_context(sms_api=sms_api))._send(
+                unlink_failed=unlink_failed, unlink_sent=unlink_sent, raise_exception=raise_exception or local
+            )
+            if in_queue and index < len(batches) - 1 and not self.env["ir.cron"]._commit_progress():
+                break  # out of time: the job runs again for what is left
         return None
-
-    def _split_batch(self):
-        """Override of `sms`: smaller batches for gateways that send one SMS per request."""
-        companies = self._get_sms_company()
-        if len(companies) == 1:
-            account = companies._iap_credits_sms_account()
-            if account.credit_mode == "local" and account.sms_gateway_id.code in PER_MESSAGE_GATEWAYS:
-                size = int(self.env["ir.config_parameter"].sudo().get_param(PER_MESSAGE_BATCH_PARAM, 10))
-                yield from tools.split_every(size, self.ids)
-                return
-        yield from super()._split_batch()

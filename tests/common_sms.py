@@ -42,6 +42,7 @@ class FakeSmsApi:
         self.dropped = set()
         self.hang_seconds = 3
         self.requests = []
+        self.on_request = None  # called with the request's body before answering
         api = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -51,6 +52,8 @@ class FakeSmsApi:
             def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode()
                 api.requests.append({"path": self.path, "headers": dict(self.headers), "body": body})
+                if api.on_request:
+                    api.on_request(body)
                 if api.mode == "hang":
                     time.sleep(api.hang_seconds)
                     return self._answer(200, "{}")

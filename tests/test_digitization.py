@@ -210,6 +210,24 @@ class TestDigitization(IapCreditsCase):
         self.assertEqual(self.env["account.move"]._digitize_queued(), 0)
         self.assertCredits(self.ocr_account, self.balance - 1)
 
+    def test_expired_hold_settled_by_the_bill(self):
+        """Crash point "after the business commit, before the capture": a worker died
+        after committing the digitized bill, its hold left open. The expiry job captures
+        the bill's latest hold when the bill is recorded as digitized, and releases the
+        others (work not recorded, or an earlier request of the same bill)."""
+        past = fields.Datetime.now() - timedelta(minutes=1)
+        done, queued = self._bill(self.pdf_gb), self._bill(self.pdf_gb)
+        older = self.ocr_account._credits_reserve(1, "earlier request", origin=done, expires_at=past)
+        latest = self.ocr_account._credits_reserve(1, "digitized, not captured", origin=done, expires_at=past)
+        lost = self.ocr_account._credits_reserve(1, "worker died before its commit", origin=queued, expires_at=past)
+        done.digitization_state = "done"
+        queued.digitization_state = "to_do"
+        self.assertEqual(self.env["iap.account"]._release_expired_holds(), 3)
+        for hold, state in ((older, "released"), (latest, "captured"), (lost, "released")):
+            hold.invalidate_recordset(["hold_state"])
+            self.assertEqual(hold.hold_state, state, hold.description)
+        self.assertCredits(self.ocr_account, self.balance - 1)
+
     def test_never_overwrites_what_the_user_typed(self):
         other = self.env["res.partner"].create({"name": "Someone Else", "is_company": True})
         move = self._bill(

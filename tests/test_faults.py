@@ -1,5 +1,6 @@
 # Part of iap_credits. See LICENSE file for full copyright and licensing details.
-"""Faults of real workers: one that dies holding credits, two that collide on an account.
+"""Faults of real workers: one that dies holding credits, two that collide on an account,
+one that dies at each crash point of a charge.
 
 Each worker is a real database connection of its own (``self.registry.cursor()``), with
 its own transaction and snapshot, as an Odoo worker has. What they commit is invisible
@@ -8,15 +9,12 @@ deleted with SQL at the end (ledger rows cannot be deleted through the ORM). The
 below are those workers' own, never the test cursor's.
 """
 
+import threading
 import time
 from datetime import timedelta
-from functools import partial
-
-from psycopg2.errors import SerializationFailure
 
 from odoo import fields
 from odoo.exceptions import UserError
-from odoo.service.model import retrying
 
 from .common import CommittedAccountCase
 
@@ -70,8 +68,7 @@ class TestFaults(CommittedAccountCase):
         expires_at = fields.Datetime.now() + timedelta(seconds=2)
         hold = account._credits_reserve(4, "Work of a worker that dies", reference="dead-worker", expires_at=expires_at)
         hold_id = hold.id
-        cr.commit()  # pylint: disable=invalid-commit
-        cr.close()
+        cr.close()  # the hold was committed by the ledger before the work started
         self.assertCommitted(CREDITS, reserved=4)
 
         # Before its expiry the job leaves the hold alone: the worker may still be working.
@@ -104,93 +101,192 @@ class TestFaults(CommittedAccountCase):
         self.assertCommitted(CREDITS, reserved=0, captures=0)
 
     # ------------------------------------------------------------
-    # SERIALIZATION FAILURES DURING A CAPTURE
+    # CONCURRENT MOVEMENTS: THEY WAIT, THEY NEVER FAIL
     # ------------------------------------------------------------
 
     def _commit_hold(self, credits, reference):
+        """A hold made by a worker: committed by the ledger itself, whatever the worker does."""
         cr, account = self._worker()
         try:
             hold_id = account._credits_reserve(credits, f"Hold {reference}", reference=reference).id
-            cr.commit()  # pylint: disable=invalid-commit
         finally:
-            cr.close()
+            cr.close()  # rolled back: the hold is the ledger's, committed already
         return hold_id
-
-    def _capture(self, account, hold_id, meanwhile=None):
-        """Capture the hold in the worker's transaction; ``meanwhile`` runs in another
-        worker, committed after this transaction took its snapshot and before the capture."""
-        hold = account.env["iap.credit.transaction"].browse(hold_id)
-        self.assertTrue(hold.reserved_change)  # the first read takes this transaction's snapshot
-        if meanwhile:
-            other_cr, other_account = self._worker()
-            try:
-                meanwhile(other_account)
-                other_cr.commit()  # pylint: disable=invalid-commit
-            finally:
-                other_cr.close()
-        return account._credits_capture(hold)
 
     @staticmethod
     def _concurrent_charge(account):
         with account._credits_charge(2, "Concurrent charge", reference="concurrent"):
             pass
 
-    def test_serialization_failure_writes_nothing_and_retry_counts_once(self):
-        """A capture whose snapshot predates another worker's charge on the account fails
-        with a serialization failure and writes nothing; run again, it counts once."""
+    def test_capture_after_another_workers_charge(self):
+        """A capture whose transaction's snapshot predates another worker's charge on the
+        account succeeds (today's design failed it with a serialization error), and the
+        worker's own transaction, which never wrote the account row, commits."""
         hold_id = self._commit_hold(3, "slow-work")
         cr, account = self._worker()
         try:
-            with self.assertRaises(SerializationFailure):
-                self._capture(account, hold_id, meanwhile=self._concurrent_charge)
-            cr.rollback()
-            self.assertCommitted(CREDITS - 2, reserved=3, captures=1)
-
-            captured = self._capture(account, hold_id)
+            hold = account.env["iap.credit.transaction"].browse(hold_id)
+            self.assertTrue(hold.reserved_change)  # the first read takes this transaction's snapshot
+            other_cr, other_account = self._worker()
+            try:
+                self._concurrent_charge(other_account)
+            finally:
+                other_cr.close()
+            captured = account._credits_capture(hold)
             self.assertEqual(captured.credits, -3)
+            # The caller sees the balances the ledger committed, newer than its snapshot.
+            self.assertAlmostEqual(account.credit_balance, CREDITS - 2 - 3, places=4)
             cr.commit()  # pylint: disable=invalid-commit
         finally:
             cr.close()
         self.assertCommitted(CREDITS - 2 - 3, reserved=0, captures=2)
 
-    def test_serialization_failure_retried_by_odoo(self):
-        """The conflict happens under Odoo's `retrying` (what a request runs in): the
-        second call succeeds and the hold is captured once."""
-        hold_id = self._commit_hold(3, "slow-work")
-        calls = []
-
-        def capture(account):
-            calls.append(account.env.cr)
-            meanwhile = self._concurrent_charge if len(calls) == 1 else None
-            return self._capture(account, hold_id, meanwhile=meanwhile)
-
-        cr, account = self._worker()
-        try:
-            captured = retrying(partial(capture, account), account.env)
-            self.assertEqual(captured.credits, -3)
-            cr.commit()  # pylint: disable=invalid-commit
-        finally:
-            cr.close()
-        self.assertEqual(len(calls), 2, "the first call failed on serialization and was retried")
-        self.assertCommitted(CREDITS - 2 - 3, reserved=0, captures=2)
-
-    def test_two_workers_capture_one_hold(self):
-        """Two workers capture the same hold at once: one wins, the other's retry finds the
-        hold closed and fails cleanly; the credits are charged once."""
+    def test_two_workers_capture_one_hold_at_once(self):
+        """Two workers capture the same hold at the same instant: both wait for the account
+        row, both passed the guard's subquery before; the unique closing key lets one
+        capture and turns the other into an answer with that same capture."""
         hold_id = self._commit_hold(4, "shared-hold")
-        cr_a, account_a = self._worker()
+        blocker = self.registry.cursor()
+        results, errors = {}, []
         try:
+            # A third transaction locks the account row, so that both captures queue behind it.
+            blocker.execute("SELECT 1 FROM iap_account WHERE id = %s FOR UPDATE", [self.account_id])
 
-            def capture_in_b(account_b):
-                account_b._credits_capture(account_b.env["iap.credit.transaction"].browse(hold_id))
+            def capture(name):
+                cr, account = self._worker()
+                try:
+                    results[name] = account._credits_capture(account.env["iap.credit.transaction"].browse(hold_id)).id
+                    cr.commit()  # pylint: disable=invalid-commit
+                except Exception as error:
+                    errors.append(repr(error))
+                finally:
+                    cr.close()
 
-            with self.assertRaises(SerializationFailure):
-                self._capture(account_a, hold_id, meanwhile=capture_in_b)
-            cr_a.rollback()
-            # The retry sees B's capture: the hold is closed, nothing is charged again.
-            with self.assertRaisesRegex(UserError, "already captured or released"):
-                account_a._credits_capture(account_a.env["iap.credit.transaction"].browse(hold_id))
-            cr_a.rollback()
+            threads = [threading.Thread(target=capture, args=(name,)) for name in "ab"]
+            for thread in threads:
+                thread.start()
+            self._wait_for_lock_waiters(2)
+            blocker.rollback()
+            for thread in threads:
+                thread.join(timeout=30)
         finally:
-            cr_a.close()
+            blocker.close()
+        self.assertEqual(errors, [])
+        self.assertEqual(results["a"], results["b"], "both answered with the one capture")
         self.assertCommitted(CREDITS - 4, reserved=0, captures=1)
+
+    def _wait_for_lock_waiters(self, count, timeout=20):
+        """Wait until ``count`` connections wait for a lock (the account row's)."""
+        deadline = time.monotonic() + timeout
+        with self.registry.cursor() as cr:
+            while time.monotonic() < deadline:
+                cr.execute(
+                    "SELECT count(*) FROM pg_stat_activity"
+                    " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+                )
+                if cr.fetchone()[0] >= count:
+                    return
+                cr.rollback()
+                time.sleep(0.05)
+        self.fail(f"{count} workers never waited for the account row")
+
+    # ------------------------------------------------------------
+    # CRASH POINTS (see the table of `iap.credit.dispatch`)
+    # ------------------------------------------------------------
+
+    def test_crash_after_the_hold(self):
+        """The worker dies after its hold, while the gateway works (or after it answered,
+        before the capture): the hold is committed, so the credits stay held, and the
+        expiry job releases them once expired: nothing is charged."""
+        cr, account = self._worker()
+        hold_id = account._credits_reserve(
+            2, "Dies during the gateway call", expires_at=fields.Datetime.now() - timedelta(seconds=1)
+        ).id
+        cr.close()  # the worker's transaction is rolled back, the hold is not
+        self.assertCommitted(CREDITS, reserved=2)
+        with self.registry.cursor() as cr:
+            self.assertEqual(self._worker_env(cr)["iap.account"]._release_expired_holds(), 1)
+        self.assertCommitted(CREDITS, reserved=0, captures=0)
+        with self.registry.cursor() as cr:
+            cr.execute("SELECT kind FROM iap_credit_transaction WHERE hold_id = %s", [hold_id])
+            self.assertEqual(cr.fetchall(), [("release",)])
+
+    def test_crash_after_the_capture(self):
+        """The worker dies after the capture, before its own transaction commits: the
+        charge and the record of the work (committed with it) stay; the retry of the
+        worker finds the hold captured and charges nothing more."""
+        hold_id = self._commit_hold(3, "done-work")
+        cr, account = self._worker()
+
+        def record(env):
+            env["ir.config_parameter"].set_param(f"iap_credits.test_work_{hold_id}", "done")
+
+        account._credits_capture(account.env["iap.credit.transaction"].browse(hold_id), record=record)
+        account.env["ir.config_parameter"].set_param(f"iap_credits.test_business_{hold_id}", "done")
+        cr.close()  # dies before the business transaction commits
+        self.addCleanup(self._drop_params, hold_id)
+        self.assertCommitted(CREDITS - 3, reserved=0, captures=1)
+        with self.registry.cursor() as cr:
+            params = self._worker_env(cr)["ir.config_parameter"]
+            self.assertEqual(
+                params.get_param(f"iap_credits.test_work_{hold_id}"), "done", "work committed with its charge"
+            )
+            self.assertFalse(params.get_param(f"iap_credits.test_business_{hold_id}"), "the business was rolled back")
+
+        # The retry captures the same hold again: the first capture is the answer.
+        cr, account = self._worker()
+        try:
+            again = account._credits_capture(account.env["iap.credit.transaction"].browse(hold_id), record=record)
+            self.assertEqual(again.credits, -3)
+            cr.commit()  # pylint: disable=invalid-commit
+        finally:
+            cr.close()
+        self.assertCommitted(CREDITS - 3, reserved=0, captures=1)
+
+    def test_crash_before_the_business_commit_of_a_charge(self):
+        """`_credits_charge` ends (captured), then the worker's transaction fails: the
+        charge is committed, the worker's rows are not; a release attempt of the captured
+        hold (e.g. by the expiry job) is refused and moves nothing."""
+        cr, account = self._worker()
+        with account._credits_charge(1, "Charged then rolled back", reference="rolled-back") as charge:
+            hold_id = charge.hold.id
+        cr.close()
+        self.assertCommitted(CREDITS - 1, reserved=0, captures=1)
+        with self.registry.cursor() as cr:
+            env = self._worker_env(cr)
+            self.assertEqual(env["iap.account"]._release_expired_holds(), 0, "a captured hold never expires")
+            with self.assertRaisesRegex(UserError, "already captured or released"):
+                env["iap.account"].browse(self.account_id)._credits_release(
+                    env["iap.credit.transaction"].browse(hold_id)
+                )
+        self.assertCommitted(CREDITS - 1, reserved=0, captures=1)
+
+    def _drop_params(self, hold_id):
+        with self.registry.cursor() as cr:
+            cr.execute("DELETE FROM ir_config_parameter WHERE key LIKE %s", [f"iap_credits.test_%_{hold_id}"])
+
+    def test_alert_state_moves_in_the_ledgers_transaction(self):
+        """A charge crossing the warning threshold moves the account's alert state in the
+        movement's own transaction: committed with it, and the worker's transaction (whose
+        snapshot predates it) never writes the account row, so it commits cleanly."""
+        with self.registry.cursor() as cr:
+            self._worker_env(cr)["iap.account"].browse(self.account_id).write(
+                {"warning_enabled": True, "warning_threshold": 8, "warning_email": "alerts@example.com"}
+            )
+        cr, account = self._worker()
+        try:
+            self.assertEqual(account.warning_alert_seq, 0)  # the snapshot
+            account._credits_debit(3, "Crosses the threshold")
+            self.assertEqual(account.warning_alert_seq, 1, "the caller sees the state the ledger committed")
+            with account._credits_charge(1, "Stays below"):
+                pass
+            self.assertEqual(account.warning_alert_seq, 1)
+            cr.commit()  # pylint: disable=invalid-commit
+        finally:
+            cr.close()
+        with self.registry.cursor() as cr:
+            cr.execute(
+                "SELECT warning_alert_seq, warning_alert_level FROM iap_account WHERE id = %s", [self.account_id]
+            )
+            self.assertEqual(cr.fetchone(), (1, 8))
+        self.assertCommitted(CREDITS - 3 - 1, reserved=0, captures=1)

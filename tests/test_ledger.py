@@ -56,14 +56,25 @@ class TestLedger(IapCreditsCase):
         self.assertEqual(hold.hold_state, "released")
 
     def test_hold_closes_once(self):
+        """Capture and release are idempotent per hold: repeating the same closure moves
+        nothing and answers the first one; another closure of a closed hold is refused."""
         self.account._credits_grant(10, "Welcome")
         hold = self.account._credits_reserve(5, "5 SMS")
-        self.account._credits_capture(hold)
+        capture = self.account._credits_capture(hold)
+        self.assertEqual(self.account._credits_capture(hold), capture, "a repeated capture answers the first")
         with self.assertRaises(UserError):
-            self.account._credits_capture(hold)
+            self.account._credits_capture(hold, 3)
         with self.assertRaises(UserError):
             self.account._credits_release(hold)
         self.assertCredits(self.account, 5)
+
+        released = self.account._credits_reserve(2, "2 SMS")
+        release = self.account._credits_release(released)
+        self.assertEqual(self.account._credits_release(released), release, "a repeated release answers the first")
+        with self.assertRaises(UserError):
+            self.account._credits_capture(released)
+        self.assertCredits(self.account, 5)
+        self.assertEqual(self.account.transaction_count, 5, "grant, two holds, one capture, one release")
 
     def test_capture_more_than_held_refused(self):
         self.account._credits_grant(10, "Welcome")

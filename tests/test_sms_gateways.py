@@ -102,15 +102,22 @@ class TestTwilioGateway(GatewayFailureMixin, IapSmsMixin, IapCreditsCase):
         history = self._history(sms)
         self.assertTrue(all(ref.startswith("SM") for ref in history.mapped("provider_ref")))
 
-    def test_small_batches(self):
-        """Twilio takes one request per SMS: batches of 10, each its own hold."""
+    def test_stock_batches(self):
+        """Twilio batches have the stock size (``sms.session.batch.size``) like every gateway:
+        no lock is held while Twilio answers, so nothing calls for smaller ones."""
         self.account._credits_grant(10, "More")
         sms = self._create_sms([f"+324700000{i:02d}" for i in range(12)])
         sms.send()
         self.assertEqual(set(sms.mapped("state")), {"pending"})
         holds = self.account.transaction_ids.filtered(lambda t: t.kind == "reservation")
-        self.assertEqual(sorted(holds.mapped("reserved_change")), [2, 10])
-        self.assertCredits(self.account, 8)
+        self.assertEqual(holds.mapped("reserved_change"), [12], "one batch, one hold")
+
+        self.env["ir.config_parameter"].set_param("sms.session.batch.size", 5)
+        sms = self._create_sms([f"+324700001{i:02d}" for i in range(6)])
+        sms.send()
+        holds = self.account.transaction_ids.filtered(lambda t: t.kind == "reservation") - holds
+        self.assertEqual(sorted(holds.mapped("reserved_change")), [1, 5], "the stock parameter is honoured")
+        self.assertCredits(self.account, 20 - 12 - 6)
 
     def test_refused_number_not_charged(self):
         self.api.rejected = {NUMBERS[1]}

@@ -49,8 +49,9 @@ def worker_main(config_file, database, index, tasks, results, barrier):
 def spend(registry, index, account_id, attempts, max_retries, backoff_ms, floor=False):
     """Make ``attempts`` attempts to charge 1 credit, one transaction each.
 
-    With ``floor``, an attempt is the bare SQL of one movement instead of a charge: the
-    guarded UPDATE of the account row and the INSERT of a ledger row, then the commit.
+    With ``floor``, an attempt is the bare SQL of one movement instead of a charge, as the
+    ledger runs it: ``SET TRANSACTION ISOLATION LEVEL READ COMMITTED``, the guarded UPDATE
+    of the account row and the INSERT of a ledger row, then the commit.
     """
     from psycopg2 import errors
 
@@ -68,6 +69,7 @@ def spend(registry, index, account_id, attempts, max_retries, backoff_ms, floor=
             for tryno in range(max_retries + 1):
                 try:
                     if floor:
+                        cr.execute("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
                         cr.execute(FLOOR_UPDATE_GUARDED, [account_id])
                         if not cr.rowcount:
                             raise InsufficientCreditError("bench floor: no credits left")

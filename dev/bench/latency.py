@@ -1,12 +1,14 @@
 """Charge latency: one `_credits_charge` of 1 credit against the bare SQL floor.
 
 A charge is a hold and a capture (two ledger movements) with the service's block in a
-savepoint. The floor is what recording one movement costs at the very least in this
-schema: one UPDATE of the account row and one INSERT of a ledger row carrying the same
-columns a capture writes (account, service, kind, amounts, description, reference, user,
-company, dates), through the same cursor. Both run inside an open Odoo transaction
-(committed every 50 pairs, untimed). Charges and floor operations alternate one by one,
-so that the machine's noise falls on both alike and their ratio holds.
+savepoint; each movement runs in the ledger's own transaction and is committed at once.
+The floor is the bare SQL of exactly those statements and commits: twice (hold, capture)
+``SET TRANSACTION ISOLATION LEVEL READ COMMITTED``, one UPDATE of the account row, one
+INSERT of a ledger row carrying the columns a movement writes (account, service, kind,
+amounts, description, reference, user, company, dates), and a COMMIT, through a cursor of
+its own as the ledger's. The caller's transaction is committed every 50 pairs (untimed).
+Charges and floor operations alternate one by one, so that the machine's noise falls on
+both alike and their ratio holds.
 """
 
 from common import DESCRIPTION, Stopwatch, admin_env, at_most, info, median_ms, p99_ms
@@ -50,12 +52,26 @@ def run(registry, args):
             with account._credits_charge(1, DESCRIPTION, reference=f"latency-{index}"):
                 pass
 
+        floor_cr = registry.cursor()
+
         def floor(index):
-            cr.execute(FLOOR_UPDATE, [account.id])
-            cr.execute(
-                FLOOR_INSERT,
-                [account.id, service_id, DESCRIPTION, f"floor-{index}", user_id, company_id, user_id, user_id],
-            )
+            for movement in ("hold", "capture"):
+                floor_cr.execute("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
+                floor_cr.execute(FLOOR_UPDATE, [account.id])
+                floor_cr.execute(
+                    FLOOR_INSERT,
+                    [
+                        account.id,
+                        service_id,
+                        DESCRIPTION,
+                        f"floor-{movement}-{index}",
+                        user_id,
+                        company_id,
+                        user_id,
+                        user_id,
+                    ],
+                )
+                floor_cr.commit()
 
         for index in range(WARMUP):
             charge(-index - 1)
@@ -73,6 +89,7 @@ def run(registry, args):
                     floor(index)
             cr.commit()
             done = block.stop
+        floor_cr.close()
 
     charge_med, floor_med = median_ms(charge_watch.samples), median_ms(floor_watch.samples)
     charge_p99, floor_p99 = p99_ms(charge_watch.samples), p99_ms(floor_watch.samples)

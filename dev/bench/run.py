@@ -19,6 +19,7 @@ import time
 
 import alert_scale
 import contention
+import gateway_isolation
 import latency
 import ledger_scale
 import sms_throughput
@@ -30,6 +31,7 @@ SCENARIOS = {
     "ledger": ledger_scale.run,
     "sms": sms_throughput.run,
     "alerts": alert_scale.run,
+    "isolation": gateway_isolation.run,
 }
 
 
@@ -59,6 +61,8 @@ def parse_args(argv):
     group.add_argument("--scale-reads", type=int, default=30, help="repetitions of each read (median)")
     group = parser.add_argument_group("SMS throughput")
     group.add_argument("--sms", type=int, default=10000, help="SMS queued and sent, on each side (metered, stock)")
+    group = parser.add_argument_group("gateway latency isolation")
+    group.add_argument("--isolation-sms", type=int, default=200, help="SMS of the queue behind the slow gateway")
     group = parser.add_argument_group("alert job")
     group.add_argument("--alerts", type=int, default=10000, help="accounts due an alert, emailed by the job")
     group.add_argument(
