@@ -400,21 +400,27 @@ class IapCreditTransaction(models.Model):
             last = posted.browse(max(columns[0]))
             target_account._warning_check_move(last.balance_after - last.reserved_after)
             if own:
+                changed = self._ledger_changed_by_hook(env, account, account_fields)
                 # At once: the account row stays locked until this commit.
                 env.cr.commit()  # pylint: disable=invalid-commit  # the ledger's own transaction
         if own:
-            self._ledger_hand_over_stale(env, account, account_fields)
+            for field, value in changed.items():
+                account.invalidate_recordset([field.name])
+                field._update_cache(account, value)
 
     @api.model
-    def _ledger_hand_over_stale(self, env, account, account_fields):
-        """Hand to the caller's cache what the alert hook changed on the account row in the
-        ledger's transaction (the hook invalidates what it writes): read there, once."""
+    def _ledger_changed_by_hook(self, env, account, account_fields):
+        """What the alert hook wrote on the account row (it invalidates what it writes),
+        read in the ledger's transaction before its commit, for the caller's cache: the
+        caller's snapshot cannot see it. No query when the hook wrote nothing.
+
+        :return: ``{field: cache value}``
+        """
         stale = [field for field in account_fields if account.id not in field._get_cache(env)]
-        if stale:
-            account.with_env(env).fetch([field.name for field in stale])
-            account.invalidate_recordset([field.name for field in stale])
-            for field in stale:
-                field._update_cache(account, field._get_cache(env)[account.id])
+        if not stale:
+            return {}
+        account.with_env(env).fetch([field.name for field in stale])
+        return {field: field._get_cache(env)[account.id] for field in stale}
 
     @api.model
     def _ledger_find_rows(self, env, domain):
