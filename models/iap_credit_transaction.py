@@ -72,18 +72,25 @@ _POST_QUERY = """
 IDEMPOTENCY_CONSTRAINT = "iap_credit_transaction_idempotency_key_unique"
 
 
+_READ_COMMITTED = "SET TRANSACTION ISOLATION LEVEL READ COMMITTED"
+_CACHEABLE_FIELDS = {}
+
+
 def _cacheable_fields(records):
     """The stored column fields of ``records``' model whose raw column value is their cache value."""
-    return [
-        field
-        for field in records._fields.values()
-        if field.store
-        and field.column_type
-        and field.name != "id"
-        and not field.translate
-        and not field.company_dependent
-        and field.type not in ("binary", "properties", "json")
-    ]
+    key = (id(records.env.registry), records._name)
+    if key not in _CACHEABLE_FIELDS:
+        _CACHEABLE_FIELDS[key] = [
+            field
+            for field in records._fields.values()
+            if field.store
+            and field.column_type
+            and field.name != "id"
+            and not field.translate
+            and not field.company_dependent
+            and field.type not in ("binary", "properties", "json")
+        ]
+    return _CACHEABLE_FIELDS[key]
 
 
 _POST_HOLD_GUARD = """
@@ -330,10 +337,12 @@ class IapCreditTransaction(models.Model):
         if not account._ledger_uses_caller():
             cr = self.env.registry.cursor()
             try:
-                cr.execute("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
+                if record:
+                    cr.execute(_READ_COMMITTED)
+                else:  # one round trip less: the isolation is set by the movement's own query
+                    query = SQL(f"{_READ_COMMITTED}; %s", query)
                 posted = self._post_execute(self.env(cr=cr), account, query, keys, record, hold)
                 if posted is not None:
-                    cr.commit()  # pylint: disable=invalid-commit  # the ledger's own transaction
                     return self.browse(posted.ids)
             finally:
                 cr.close()  # rolls back what was not committed
@@ -367,14 +376,25 @@ class IapCreditTransaction(models.Model):
         if not result:
             if own and not env.execute_query(SQL("SELECT 1 FROM iap_account WHERE id = %s", account.id)):
                 return None
+            if own and record:
+                env.cr.rollback()  # what `record` wrote is paid by no movement: never commit it
             if hold:
                 # Refused because the hold is closed: its closing rows, as the ledger has them now.
                 return self._ledger_find_rows(env, [("hold_id", "=", hold.id)])
             return env["iap.credit.transaction"]
-        cached_fields, account_fields = _cacheable_fields(self), _cacheable_fields(account)
         columns = list(zip(*result, strict=True))
+        self._ledger_accept(env, account, columns)
+        return env["iap.credit.transaction"].browse(columns[0])
+
+    @api.model
+    def _ledger_accept(self, env, account, columns):
+        """Put what the movement returned in the caches, run the alert hook and, in the
+        ledger's own transaction, commit it (then hand the hook's changes to the caller)."""
+        own = env.cr is not self.env.cr
+        cached_fields, account_fields = _cacheable_fields(self), _cacheable_fields(account)
         split = len(cached_fields) + 1
-        for target in {account.env, env}:
+        targets = [env] if not own else [env, account.env]
+        for index, target in enumerate(targets):
             target_account = account.with_env(target)
             # Newer than the caller's snapshot: replace what it cached, never re-read it.
             target_account.invalidate_recordset([*(field.name for field in account_fields), "transaction_ids"])
@@ -383,25 +403,36 @@ class IapCreditTransaction(models.Model):
             posted = self.with_env(target).browse(columns[0])
             for field, column_values in zip(cached_fields, columns[1:split], strict=True):
                 field._insert_cache(posted, column_values)
-        # Low-credit alerts (models/iap_account_alert.py), with the final available credits,
-        # in the transaction of the movement: it holds the account's row lock already, and a
-        # caller whose snapshot predates the ledger's commit must never write the account row.
-        last = env["iap.credit.transaction"].browse(max(columns[0]))
-        account.with_env(env)._warning_check_move(last.balance_after - last.reserved_after)
-        if env is not account.env:
-            self._ledger_hand_over_stale(env, account, account_fields)
-        return env["iap.credit.transaction"].browse(columns[0])
+            if index:
+                continue
+            # Low-credit alerts (models/iap_account_alert.py), with the final available
+            # credits, in the transaction of the movement: it holds the account's row lock
+            # already, and a caller whose snapshot predates the ledger's commit must never
+            # write the account row.
+            last = posted.browse(max(columns[0]))
+            target_account._warning_check_move(last.balance_after - last.reserved_after)
+            if own:
+                changed = self._ledger_changed_by_hook(env, account, account_fields)
+                # At once: the account row stays locked until this commit.
+                env.cr.commit()  # pylint: disable=invalid-commit  # the ledger's own transaction
+        if own:
+            for field, value in changed.items():
+                account.invalidate_recordset([field.name])
+                field._update_cache(account, value)
 
     @api.model
-    def _ledger_hand_over_stale(self, env, account, account_fields):
-        """Hand to the caller's cache what the alert hook changed on the account row in the
-        ledger's transaction (the hook invalidates what it writes): read there, once."""
+    def _ledger_changed_by_hook(self, env, account, account_fields):
+        """What the alert hook wrote on the account row (it invalidates what it writes),
+        read in the ledger's transaction before its commit, for the caller's cache: the
+        caller's snapshot cannot see it. No query when the hook wrote nothing.
+
+        :return: ``{field: cache value}``
+        """
         stale = [field for field in account_fields if account.id not in field._get_cache(env)]
-        if stale:
-            account.with_env(env).fetch([field.name for field in stale])
-            account.invalidate_recordset([field.name for field in stale])
-            for field in stale:
-                field._update_cache(account, field._get_cache(env)[account.id])
+        if not stale:
+            return {}
+        account.with_env(env).fetch([field.name for field in stale])
+        return {field: field._get_cache(env)[account.id] for field in stale}
 
     @api.model
     def _ledger_find_rows(self, env, domain):

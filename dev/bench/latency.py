@@ -43,8 +43,8 @@ def run(registry, args):
                 "company_ids": [(6, 0, env.company.ids)],
             }
         )
-        # Each charge spends 1 credit and each floor operation takes 1 from the stored balance.
-        account.sudo()._credits_grant(2 * (charges + WARMUP), DESCRIPTION)
+        # Each charge spends 1 credit and each floor operation takes 2 (hold, capture) from the stored balance.
+        account.sudo()._credits_grant(3 * (charges + WARMUP), DESCRIPTION)
         cr.commit()
         service_id, user_id, company_id = account.service_id.id, env.uid, env.company.id
 
