@@ -13,6 +13,9 @@ from odoo import fields, models
 from ..tools import gateway_errors
 
 _logger = logging.getLogger(__name__)
+# The SDK logs every request's URL at INFO, and Twilio's URLs name the account SID: our own
+# log lines (redacted) say what a log may show.
+logging.getLogger("twilio.http_client").setLevel(logging.WARNING)
 
 TWILIO_API_URL = "https://api.twilio.com"
 # Twilio error codes (https://www.twilio.com/docs/errors) as stock SMS API states.

@@ -10,6 +10,7 @@ from odoo.tools import float_round
 
 from odoo.addons.iap.tools.iap_tools import InsufficientCreditError
 
+from ..tools.gateway_errors import log_details
 from ..tools.sms_numbers import format_e164
 from ..tools.sms_segments import sms_encoding, sms_rate, sms_segments
 
@@ -238,7 +239,8 @@ class IapSmsMessage(models.Model):
             # it propagates, so that Odoo retries the whole transaction.
             raise
         except Exception as error:  # the dispatch released the credits; nothing is lost
-            _logger.exception("SMS gateway %s failed on batch %s", gateway.name, reference)
+            # Redacted, without the traceback: its frames' text may quote URLs and credentials too.
+            _logger.error("SMS gateway %s failed on batch %s: %s", gateway.name, reference, log_details(error))
             # Not the exception's text, which may quote the gateway's URL and credentials.
             reason = self.env._(
                 "The SMS gateway %(name)s failed unexpectedly (%(error)s); the details are in the server log.",
