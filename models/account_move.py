@@ -8,6 +8,7 @@ from markupsafe import Markup
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 from odoo.tools import SQL, email_normalize, float_compare, float_is_zero
 
 from odoo.addons.iap.tools.iap_tools import InsufficientCreditError
@@ -380,6 +381,9 @@ class AccountMove(models.Model):
             try:
                 with self.env.cr.savepoint():
                     move._digitize()
+            except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
+                # Not the bill's fault: the whole batch is rolled back and retried, like stock.
+                raise
             except Exception as error:  # never let one bill block the queue
                 _logger.exception("Digitization of %s crashed", move)
                 move._digitization_set_failed(
@@ -410,6 +414,8 @@ class AccountMove(models.Model):
                     try:
                         with self.env.cr.savepoint():
                             move._digitization_apply(outcome["fields"])
+                    except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
+                        raise
                     except Exception as error:  # a bill that cannot take the values is not charged
                         _logger.exception("Could not fill %s with the digitized fields", move)
                         outcome = {**outcome, "success": False, "error": str(error), "error_code": "engine"}
@@ -432,6 +438,8 @@ class AccountMove(models.Model):
         except InsufficientCreditError as error:
             self._digitization_set_failed("no_credit", str(error.args[0] if error.args else error))
             return
+        except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
+            raise
         except Exception as error:
             _logger.warning("Digitization of %s failed", self, exc_info=True)
             self._digitization_set_failed(
