@@ -6,6 +6,41 @@ from odoo.tests import new_test_user
 from odoo.tests.common import TransactionCase
 from odoo.tools import float_compare
 
+ACCESS_ERROR = "odoo.exceptions.AccessError"
+
+
+class JsonRpcMixin:
+    """Calls made as the web client (or a script) makes them: ``/web/dataset/call_kw``
+    with the session of the authenticated user. Security tests act as that user."""
+
+    def _call(self, model, method, args, kwargs=None):
+        """Call ``model.method`` over JSON-RPC; return the JSON answer (``result`` or ``error``)."""
+        response = self.url_open(
+            f"/web/dataset/call_kw/{model}/{method}",
+            json={
+                "jsonrpc": "2.0",
+                "method": "call",
+                "params": {"model": model, "method": method, "args": args, "kwargs": kwargs or {}},
+            },
+            timeout=60,
+        )
+        self.assertEqual(response.status_code, 200, response.text[:300])
+        return response.json()
+
+    def _call_kw(self, model, method, args, kwargs=None):
+        """The result of a call that must succeed."""
+        response = self._call(model, method, args, kwargs)
+        self.assertNotIn("error", response, f"{model}.{method}: {response.get('error', {}).get('data')}")
+        return response["result"]
+
+    def assertRpcRefused(self, response, error=ACCESS_ERROR):
+        self.assertIn("error", response, f"the call succeeded: {response.get('result')!r}")
+        self.assertEqual(response["error"]["data"]["name"], error, response["error"]["data"].get("message"))
+
+    def assertRpcDone(self, response):
+        self.assertNotIn("error", response, response.get("error", {}).get("data", {}).get("message"))
+        return response["result"]
+
 
 def setup_local_sms_account(cls):
     """Give a test class ``company``, ``service_sms`` and ``account``, a local SMS account

@@ -8,17 +8,17 @@ company's bill, an HR document) and get its content copied into their bill.
 
 import base64
 import io
-import json
 
 from pypdf import PdfWriter
 
 from odoo.tests import HttpCase, new_test_user, tagged
 
 from . import digitization_corpus as corpus
+from .common import JsonRpcMixin
 
 
 @tagged("post_install", "-at_install")
-class TestDigitizationDocumentAccess(HttpCase):
+class TestDigitizationDocumentAccess(JsonRpcMixin, HttpCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -79,19 +79,6 @@ class TestDigitizationDocumentAccess(HttpCase):
         super().setUp()
         self.bill = self.env["account.move"].with_user(self.billing).create({"move_type": "in_invoice"})
         self.authenticate(self.billing.login, self.billing.login)
-
-    def _call(self, model, method, args, kwargs=None):
-        return self.url_open(
-            f"/web/dataset/call_kw/{model}/{method}",
-            data=json.dumps(
-                {
-                    "jsonrpc": "2.0",
-                    "method": "call",
-                    "params": {"model": model, "method": method, "args": args, "kwargs": kwargs or {}},
-                }
-            ),
-            headers={"Content-Type": "application/json"},
-        ).json()
 
     def _ledger(self):
         self.ocr_account.invalidate_recordset()

@@ -15,6 +15,7 @@ from odoo.tests import BaseCase, new_test_user, tagged
 
 from ..tools import gateway_errors
 from . import digitization_corpus as corpus
+from .common import JsonRpcMixin
 from .common_sms import TWILIO_SID, TWILIO_TOKEN, FakeSmsApi, IapSmsHttpCase, closed_port_url
 
 SECRET = "s3cr3t-key-in-the-url"
@@ -22,7 +23,7 @@ HTTP_KEY = "Bearer s3cr3t-bearer"
 
 
 @tagged("post_install", "-at_install")
-class TestGatewayFailureReasons(IapSmsHttpCase):
+class TestGatewayFailureReasons(JsonRpcMixin, IapSmsHttpCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -40,20 +41,6 @@ class TestGatewayFailureReasons(IapSmsHttpCase):
     # ------------------------------------------------------------
     # HELPERS
     # ------------------------------------------------------------
-
-    def _call_kw(self, model, method, args, kwargs=None):
-        """Call ``model.method`` as the web client does, with the session's user."""
-        response = self.url_open(
-            f"/web/dataset/call_kw/{model}/{method}",
-            json={
-                "jsonrpc": "2.0",
-                "method": "call",
-                "params": {"model": model, "method": method, "args": args, "kwargs": kwargs or {}},
-            },
-            timeout=60,
-        ).json()
-        self.assertNotIn("error", response, f"{model}.{method}: {response.get('error', {}).get('data')}")
-        return response["result"]
 
     def _send_sms_as_user(self):
         """The user sends "Hello" from Alice's contact form; returns what the user then reads:

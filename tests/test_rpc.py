@@ -1,12 +1,13 @@
 # Part of iap_credits. See LICENSE file for full copyright and licensing details.
 
-import json
 
 from odoo.tests import HttpCase, tagged
 
+from .common import JsonRpcMixin
+
 
 @tagged("post_install", "-at_install")
-class TestNoCreditsOverRpc(HttpCase):
+class TestNoCreditsOverRpc(JsonRpcMixin, HttpCase):
     """Nothing that moves credits can be called over RPC, even by an administrator."""
 
     def setUp(self):
@@ -16,19 +17,6 @@ class TestNoCreditsOverRpc(HttpCase):
         )
         self.account._credits_grant(10, "Welcome")
         self.authenticate("admin", "admin")
-
-    def _call(self, model, method, args, kwargs=None):
-        return self.url_open(
-            f"/web/dataset/call_kw/{model}/{method}",
-            data=json.dumps(
-                {
-                    "jsonrpc": "2.0",
-                    "method": "call",
-                    "params": {"model": model, "method": method, "args": args, "kwargs": kwargs or {}},
-                }
-            ),
-            headers={"Content-Type": "application/json"},
-        ).json()
 
     def test_private_ledger_methods_refused(self):
         for method, args in (

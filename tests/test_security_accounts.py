@@ -4,7 +4,6 @@
 Each user acts over JSON-RPC (`/web/dataset/call_kw`), as the web client does.
 """
 
-import json
 from types import SimpleNamespace
 from unittest.mock import patch
 
@@ -12,38 +11,12 @@ from odoo.modules.neutralize import neutralize_database
 from odoo.tests import new_test_user, tagged
 from odoo.tests.common import HttpCase
 
-from .common import IapCreditsCase, setup_local_sms_account
+from .common import IapCreditsCase, JsonRpcMixin, setup_local_sms_account
 from .common_sms import IapSmsMixin
-
-ACCESS_ERROR = "odoo.exceptions.AccessError"
-
-
-class RpcMixin:
-    def _call(self, model, method, args, kwargs=None):
-        """Call ``model.method`` over JSON-RPC as the authenticated user; return the JSON answer."""
-        return self.url_open(
-            f"/web/dataset/call_kw/{model}/{method}",
-            data=json.dumps(
-                {
-                    "jsonrpc": "2.0",
-                    "method": "call",
-                    "params": {"model": model, "method": method, "args": args, "kwargs": kwargs or {}},
-                }
-            ),
-            headers={"Content-Type": "application/json"},
-        ).json()
-
-    def assertRpcRefused(self, response, error=ACCESS_ERROR):
-        self.assertIn("error", response, f"the call succeeded: {response.get('result')!r}")
-        self.assertEqual(response["error"]["data"]["name"], error, response["error"]["data"].get("message"))
-
-    def assertRpcDone(self, response):
-        self.assertNotIn("error", response, response.get("error", {}).get("data", {}).get("message"))
-        return response["result"]
 
 
 @tagged("post_install", "-at_install")
-class TestAccountRouting(RpcMixin, HttpCase):
+class TestAccountRouting(JsonRpcMixin, HttpCase):
     """A plain internal user never changes the account a service pays with."""
 
     @classmethod
@@ -172,7 +145,7 @@ class TestAccountRouting(RpcMixin, HttpCase):
 
 
 @tagged("post_install", "-at_install")
-class TestGatewayDestinations(RpcMixin, HttpCase):
+class TestGatewayDestinations(JsonRpcMixin, HttpCase):
     """Only administrators decide where work and secrets are sent; credit managers manage credits."""
 
     @classmethod

@@ -7,14 +7,13 @@ what a purchase grants. Credit managers confirm grants once, the landing page mo
 nothing, test-mode purchases say so, and ledger rows belong to the account's company.
 """
 
-import json
-
 from odoo.exceptions import ValidationError
 from odoo.tests import new_test_user, tagged
 from odoo.tests.common import HttpCase
 
 from odoo.addons.payment import utils as payment_utils
 
+from .common import JsonRpcMixin
 from .test_credit_purchase import CreditPurchaseCase
 
 BILLING_GROUPS = "base.group_user,account.group_account_invoice"
@@ -22,7 +21,7 @@ ACCOUNTANT_GROUPS = "base.group_user,account.group_account_manager"
 
 
 @tagged("post_install", "-at_install")
-class TestPaymentSecurity(HttpCase, CreditPurchaseCase):
+class TestPaymentSecurity(JsonRpcMixin, HttpCase, CreditPurchaseCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -35,22 +34,6 @@ class TestPaymentSecurity(HttpCase, CreditPurchaseCase):
     # ------------------------------------------------------------
     # HELPERS
     # ------------------------------------------------------------
-
-    def _call(self, model, method, args, kwargs=None):
-        """``call_kw`` as the authenticated user: what the web client (or a script) can do."""
-        response = self.url_open(
-            f"/web/dataset/call_kw/{model}/{method}",
-            data=json.dumps(
-                {
-                    "jsonrpc": "2.0",
-                    "method": "call",
-                    "params": {"model": model, "method": method, "args": args, "kwargs": kwargs or {}},
-                }
-            ),
-            headers={"Content-Type": "application/json"},
-        )
-        self.assertEqual(response.status_code, 200, response.text[:300])
-        return response.json()
 
     def assertRpcError(self, response, message, what):
         self.assertIn("error", response, f"{what}: must be refused, got {response.get('result')!r}")
