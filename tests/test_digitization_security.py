@@ -80,6 +80,22 @@ class TestDigitizationDocumentAccess(JsonRpcMixin, HttpCase):
         self.bill = self.env["account.move"].with_user(self.billing).create({"move_type": "in_invoice"})
         self.authenticate(self.billing.login, self.billing.login)
 
+    def _attach_to_bill(self, name, raw):
+        """A PDF the Billing user attaches to their own bill."""
+        return (
+            self.env["ir.attachment"]
+            .with_user(self.billing)
+            .create(
+                {
+                    "name": name,
+                    "raw": raw,
+                    "mimetype": "application/pdf",
+                    "res_model": "account.move",
+                    "res_id": self.bill.id,
+                }
+            )
+        )
+
     def _ledger(self):
         self.ocr_account.invalidate_recordset()
         return self.ocr_account.credit_balance, len(self.ocr_account.transaction_ids)
@@ -136,19 +152,7 @@ class TestDigitizationDocumentAccess(JsonRpcMixin, HttpCase):
 
     def test_own_document_is_digitized(self):
         """The same path with the bill's own document works: the refusals above are not blanket ones."""
-        own = (
-            self.env["ir.attachment"]
-            .with_user(self.billing)
-            .create(
-                {
-                    "name": "own.pdf",
-                    "raw": self.own_pdf,
-                    "mimetype": "application/pdf",
-                    "res_model": "account.move",
-                    "res_id": self.bill.id,
-                }
-            )
-        )
+        own = self._attach_to_bill("own.pdf", self.own_pdf)
         response = self._call("account.move", "action_digitize", [self.bill.ids])
         self.assertEqual(response.get("result"), True, response.get("error"))
         self.assertEqual(self.bill.digitization_attachment_id, own)
@@ -160,19 +164,7 @@ class TestDigitizationDocumentAccess(JsonRpcMixin, HttpCase):
     def test_cron_refuses_a_document_that_became_foreign(self):
         """Queued with the bill's own document, which then moved to another company's bill
         before the job ran: the job (superuser) re-checks and reads nothing."""
-        own = (
-            self.env["ir.attachment"]
-            .with_user(self.billing)
-            .create(
-                {
-                    "name": "moved.pdf",
-                    "raw": self.secret_pdf,
-                    "mimetype": "application/pdf",
-                    "res_model": "account.move",
-                    "res_id": self.bill.id,
-                }
-            )
-        )
+        own = self._attach_to_bill("moved.pdf", self.secret_pdf)
         response = self._call("account.move", "action_digitize", [self.bill.ids])
         self.assertEqual(response.get("result"), True, response.get("error"))
         self.assertEqual(self.bill.digitization_state, "to_do")
@@ -188,15 +180,7 @@ class TestDigitizationDocumentAccess(JsonRpcMixin, HttpCase):
 
     def test_cron_refuses_a_document_its_requester_can_no_longer_read(self):
         """Queued by a user who then lost access to the bill's company: not read for them."""
-        self.env["ir.attachment"].with_user(self.billing).create(
-            {
-                "name": "mine.pdf",
-                "raw": self.secret_pdf,
-                "mimetype": "application/pdf",
-                "res_model": "account.move",
-                "res_id": self.bill.id,
-            }
-        )
+        self._attach_to_bill("mine.pdf", self.secret_pdf)
         response = self._call("account.move", "action_digitize", [self.bill.ids])
         self.assertEqual(response.get("result"), True, response.get("error"))
         ledger = self._ledger()
