@@ -196,6 +196,19 @@ class IapAccount(models.Model):
         self._ledger_mark_written()
         return super()._write_multi(vals_list)
 
+    def lock_for_update(self, *, allow_referencing=False):
+        """Override of `base`: a caller holding the account row's lock has its credits moved
+        in its own transaction, or the ledger's transaction would wait for it forever."""
+        res = super().lock_for_update(allow_referencing=allow_referencing)
+        self._ledger_mark_written()
+        return res
+
+    def try_lock_for_update(self, *, allow_referencing=False, limit=None):
+        """Override of `base`, as :meth:`lock_for_update` for the rows it locked."""
+        locked = super().try_lock_for_update(allow_referencing=allow_referencing, limit=limit)
+        locked._ledger_mark_written()
+        return locked
+
     def write(self, vals):
         if LEDGER_FIELDS & set(vals):
             raise UserError(self.env._("Credits can only move through the ledger; they cannot be written directly."))
@@ -310,7 +323,7 @@ class IapAccount(models.Model):
         """Whether the ledger must move this account's credits in the caller's transaction
         rather than in a short transaction of its own (see `iap.credit.transaction._post`).
 
-        Yes when the caller's transaction created or wrote the account row: another
+        Yes when the caller's transaction created, wrote or locked the account row: another
         transaction could not see the new row, or would wait forever behind the caller's
         own lock on it; and when the caller is a test's transaction, which is rolled back at
         its end and beside which nothing may be committed (a test's real workers have

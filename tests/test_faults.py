@@ -175,6 +175,38 @@ class TestFaults(CommittedAccountCase):
         self.assertEqual(results["a"], results["b"], "both answered with the one capture")
         self.assertCommitted(CREDITS - 4, reserved=0, captures=1)
 
+    def test_movement_of_a_worker_that_locked_the_account(self):
+        """A worker that locked the account row itself (e.g. a refund reading the available
+        credits) has its movement made in its own transaction: the ledger's would wait
+        forever for that lock, which PostgreSQL cannot see as a deadlock."""
+        done, errors, pids = [], [], []
+
+        def refund():
+            cr, account = self._worker()
+            try:
+                cr.execute("SELECT pg_backend_pid()")
+                pids.append(cr.fetchone()[0])
+                account.lock_for_update()
+                account._credits_debit(3, "refund of a locked account")
+                cr.commit()  # pylint: disable=invalid-commit
+                done.append(True)
+            except Exception as error:
+                errors.append(repr(error))
+            finally:
+                cr.close()
+
+        thread = threading.Thread(target=refund)
+        thread.start()
+        thread.join(timeout=20)
+        hung = thread.is_alive()
+        if hung:  # free the ledger's transaction: end the worker's, which holds the lock
+            with self.registry.cursor() as cr:
+                cr.execute("SELECT pg_terminate_backend(%s)", pids)
+            thread.join(timeout=30)
+        self.assertFalse(hung, "the movement waited forever for its own worker's lock")
+        self.assertEqual((done, errors), ([True], []))
+        self.assertCommitted(CREDITS - 3)
+
     def _wait_for_lock_waiters(self, count, timeout=20):
         """Wait until ``count`` connections wait for a lock (the account row's)."""
         deadline = time.monotonic() + timeout
