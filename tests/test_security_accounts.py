@@ -12,7 +12,7 @@ from odoo.tests import new_test_user, tagged
 from odoo.tests.common import HttpCase
 
 from .common import IapCreditsCase, JsonRpcMixin, setup_local_sms_account
-from .common_sms import IapSmsMixin
+from .common_sms import IapSmsHttpCase, IapSmsMixin
 
 
 @tagged("post_install", "-at_install")
@@ -322,3 +322,35 @@ class TestNeutralizedCopy(IapSmsMixin, IapCreditsCase):
         self.assertTrue(message.provider_ref.startswith("sandbox-"), message.provider_ref)
         self.assertEqual((len(twilio_api.requests), len(http_api.requests)), (1, 0))
         self.assertCredits(self.account, 8)
+
+
+@tagged("post_install", "-at_install")
+class TestNeutralizedCopyOverRpc(JsonRpcMixin, IapSmsHttpCase):
+    """On a neutralized copy, a user's SMS sent from a contact (over JSON-RPC, as the web
+    client does) stays in the outbox, even through a gateway that was Twilio."""
+
+    def test_user_sms_after_neutralization_sends_nothing(self):
+        twilio_api = self._start_api("twilio")
+        self.account.sms_gateway_id = self._twilio_gateway(twilio_api.url)
+        self.account._credits_grant(5, "Welcome")
+        user = new_test_user(self.env, login="neutral_sms_user", groups="base.group_user,base.group_partner_manager")
+        self.env.flush_all()
+        neutralize_database(self.env.cr)
+        self.env.invalidate_all()
+
+        self.authenticate(user.login, user.login)
+        context = {
+            "default_res_model": "res.partner",
+            "default_res_id": self.partner.id,
+            "default_number_field_name": "phone",
+            "default_composition_mode": "comment",
+        }
+        composer_id = self._call_kw("sms.composer", "create", [{"body": "From the copy"}], {"context": context})
+        self._call_kw("sms.composer", "action_send_sms", [[composer_id]], {"context": context})
+
+        message = self.env["iap.sms.message"].search([("partner_id", "=", self.partner.id)], limit=1)
+        self.assertEqual(message.state, "sent")
+        self.assertTrue(message.provider_ref.startswith("sandbox-"), message.provider_ref)
+        self.assertEqual(twilio_api.requests, [], "nothing reached the provider")
+        self.account.invalidate_recordset()
+        self.assertEqual(self.account.credit_balance, 4, "charged as by the sandbox")
