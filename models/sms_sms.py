@@ -1,5 +1,7 @@
 # Part of iap_credits. See LICENSE file for full copyright and licensing details.
 
+from collections import defaultdict
+
 from odoo import models
 
 from ..tools.sms_api import SmsApiLocal
@@ -23,7 +25,7 @@ class SmsSms(models.Model):
         The SMS of companies whose account uses Odoo IAP go on to the stock path.
         """
         stock = self.browse()
-        for company, company_sms in self.grouped(lambda sms: sms._get_sms_company()).items():
+        for company, company_sms in self._grouped_by_company().items():
             account = company._iap_credits_sms_account()
             if account.credit_mode == "local":
                 sms_api = SmsApiLocal(self.env, account=account)
@@ -33,6 +35,23 @@ class SmsSms(models.Model):
                 stock |= company_sms
         if stock:
             yield from super(SmsSms, stock)._split_by_api()
+
+    def _grouped_by_company(self):
+        """The SMS by `_get_sms_company`, asked once per group of SMS of the same chatter
+        message (and record company, with `sms_twilio`) rather than once per SMS: a queue of
+        mass SMS has thousands of SMS and few messages, often none.
+
+        :return: ``{company: sms.sms}``
+        """
+        keys = [name for name in ("mail_message_id", "record_company_id") if name in self._fields]
+        company_by_id = {}
+        for *_values, ids in self.sudo()._read_group([("id", "in", self.ids)], keys, ["id:array_agg"]):
+            company = self.browse(ids[0])._get_sms_company()
+            company_by_id.update(dict.fromkeys(ids, company))
+        by_company = defaultdict(list)
+        for sms_id in self._ids:  # in the order of self, as stock `grouped` keeps it
+            by_company[company_by_id[sms_id]].append(sms_id)
+        return {company: self.browse(ids) for company, ids in by_company.items()}
 
     def _send(self, unlink_failed=False, unlink_sent=True, raise_exception=False):
         """Override of `sms` so that a batch of several companies (the queue) is split by API,
