@@ -1,9 +1,16 @@
 # Part of iap_credits. See LICENSE file for full copyright and licensing details.
 """Segment, price and number arithmetic: plain Python, no database."""
 
+import random
+
+import phonenumbers
+
+from odoo.exceptions import UserError
 from odoo.tests.common import BaseCase
 
-from ..tools.sms_numbers import format_e164
+from odoo.addons.phone_validation.tools.phone_validation import phone_parse
+
+from ..tools.sms_numbers import format_e164, valid_e164
 from ..tools.sms_segments import sms_encoding, sms_length, sms_price, sms_rate, sms_segments
 
 
@@ -69,3 +76,35 @@ class TestSmsNumbers(BaseCase):
         self.assertIsNone(format_e164("12", "BE"))
         self.assertIsNone(format_e164("not a number", "BE"))
         self.assertIsNone(format_e164("0470 12 34 56", None), "a national number needs a country")
+
+    def test_e164_short_check_agrees_with_phone_parse(self):
+        """The short check of numbers already in E.164 answers what the full `phone_parse` does:
+        on every region's example numbers and on altered copies of them (one digit changed,
+        one added or removed), valid or not; odd ones (a German +49 00…, a Brazilian number
+        without its ninth digit) still get the full parse and its corrections."""
+        rng = random.Random(17)
+        numbers = set()
+        for region in sorted(phonenumbers.SUPPORTED_REGIONS):
+            for number_type in (phonenumbers.PhoneNumberType.FIXED_LINE, phonenumbers.PhoneNumberType.MOBILE):
+                example = phonenumbers.example_number_for_type(region, number_type)
+                if not example:
+                    continue
+                digits = phonenumbers.format_number(example, phonenumbers.PhoneNumberFormat.E164)[1:]
+                numbers.add(f"+{digits}")
+                for _i in range(5):
+                    position = rng.randrange(len(digits))
+                    numbers.add(f"+{digits[:position]}{rng.randrange(10)}{digits[position + 1 :]}")
+                numbers.update({f"+{digits}{rng.randrange(10)}", f"+{digits[:-1]}"})
+        short_valid = 0
+        for number in sorted(numbers):
+            try:
+                expected = phonenumbers.format_number(phone_parse(number, None), phonenumbers.PhoneNumberFormat.E164)
+            except UserError:
+                expected = None
+            self.assertEqual(format_e164(number, "BE"), expected, number)
+            if valid_e164(number):
+                short_valid += 1
+                self.assertEqual(valid_e164(number), expected, number)
+        self.assertGreater(short_valid, 300, "most valid numbers go through the short check")
+        self.assertEqual(format_e164("+49002345678"), "+492345678", "the full parse still corrects it")
+        self.assertIsNone(valid_e164("+49002345678"))
