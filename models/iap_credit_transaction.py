@@ -95,8 +95,11 @@ def _ledger_cursor(registry):
     no statement of its own). Whatever the block did not commit is rolled back."""
     key = (os.getpid(), id(registry))
     cr = None
+    # A registry in test mode (an HttpCase's) has its `cursor` patched to hand out test
+    # cursors on the test's transaction: a kept real cursor must never be used then.
+    in_test_mode = "cursor" in vars(registry)
     with _LEDGER_CURSORS_LOCK:
-        idle = _LEDGER_CURSORS.get(key)
+        idle = None if in_test_mode else _LEDGER_CURSORS.get(key)
         while idle and cr is None:
             cr = idle.pop()
             if cr.closed:  # its connection was closed (e.g. the database's pool was closed)
@@ -106,7 +109,7 @@ def _ledger_cursor(registry):
                 cr = None
     if cr is None:
         cr = registry.cursor()
-        if not isinstance(cr, sql_db.Cursor):  # a test cursor: never kept, nor reconfigured
+        if in_test_mode or not isinstance(cr, sql_db.Cursor):  # never kept, nor reconfigured
             try:
                 cr.execute(_READ_COMMITTED)
                 yield cr
