@@ -1,10 +1,13 @@
 # Part of iap_credits. See LICENSE file for full copyright and licensing details.
 
-from contextlib import nullcontext
+import os
+import threading
+from contextlib import contextmanager, nullcontext
 
 import psycopg2.errors
+import psycopg2.extensions
 
-from odoo import api, fields, models
+from odoo import api, fields, models, sql_db
 from odoo.exceptions import UserError
 from odoo.tools import SQL
 
@@ -74,6 +77,60 @@ IDEMPOTENCY_CONSTRAINT = "iap_credit_transaction_idempotency_key_unique"
 
 _READ_COMMITTED = "SET TRANSACTION ISOLATION LEVEL READ COMMITTED"
 _CACHEABLE_FIELDS = {}
+
+# Idle cursors of the ledger's own transactions, per (process, registry): borrowing a pool
+# connection, resetting it and building a cursor cost more than a movement's statement,
+# so a movement takes an idle one and gives it back. Not per thread: the threaded server
+# runs each request in a thread of its own. Keyed by process too: a forked worker never
+# uses (nor closes) the connection of its parent.
+_LEDGER_CURSORS = {}
+_LEDGER_CURSORS_LOCK = threading.Lock()
+_LEDGER_CURSORS_IDLE = 4  # idle cursors kept per registry; more are closed
+
+
+@contextmanager
+def _ledger_cursor(registry):
+    """A cursor of the ledger's own transactions, at READ COMMITTED, set once per connection
+    (psycopg2 then opens each transaction with ``BEGIN ISOLATION LEVEL READ COMMITTED``:
+    no statement of its own). Whatever the block did not commit is rolled back."""
+    key = (os.getpid(), id(registry))
+    cr = None
+    # A registry in test mode (an HttpCase's) has its `cursor` patched to hand out test
+    # cursors on the test's transaction: a kept real cursor must never be used then.
+    in_test_mode = "cursor" in vars(registry)
+    with _LEDGER_CURSORS_LOCK:
+        idle = None if in_test_mode else _LEDGER_CURSORS.get(key)
+        while idle and cr is None:
+            cr = idle.pop()
+            if cr.closed:  # its connection was closed (e.g. the database's pool was closed)
+                cr = None
+            elif cr.transaction is not None and cr.transaction.registry is not registry:
+                cr.close()  # the registry was replaced since (and its id reused)
+                cr = None
+    if cr is None:
+        cr = registry.cursor()
+        if in_test_mode or not isinstance(cr, sql_db.Cursor):  # never kept, nor reconfigured
+            try:
+                cr.execute(_READ_COMMITTED)
+                yield cr
+            finally:
+                cr.close()
+            return
+        # Given back to the pool when closed: the pool's next cursor sets its own isolation.
+        cr._cnx.set_session(isolation_level=psycopg2.extensions.ISOLATION_LEVEL_READ_COMMITTED)
+    try:
+        yield cr
+    except BaseException:
+        cr.close()  # rolls back; a cursor that failed is not reused
+        raise
+    cr.rollback()  # what the block did not commit (no query when nothing is pending)
+    with _LEDGER_CURSORS_LOCK:
+        idle = _LEDGER_CURSORS.setdefault(key, [])
+        if len(idle) < _LEDGER_CURSORS_IDLE:
+            idle.append(cr)
+            cr = None
+    if cr is not None:
+        cr.close()
 
 
 def _cacheable_fields(records):
@@ -335,17 +392,10 @@ class IapCreditTransaction(models.Model):
         )
         keys = [row["idempotency_key"] for row in rows if row.get("idempotency_key")]
         if not account._ledger_uses_caller():
-            cr = self.env.registry.cursor()
-            try:
-                if record:
-                    cr.execute(_READ_COMMITTED)
-                else:  # one round trip less: the isolation is set by the movement's own query
-                    query = SQL(f"{_READ_COMMITTED}; %s", query)
+            with _ledger_cursor(self.env.registry) as cr:
                 posted = self._post_execute(self.env(cr=cr), account, query, keys, record, hold)
                 if posted is not None:
                     return self.browse(posted.ids)
-            finally:
-                cr.close()  # rolls back what was not committed
         # The caller's transaction: see `iap.account._ledger_uses_caller`.
         account._ledger_mark_written()
         posted = self._post_execute(self.env, account, query, keys, record, hold)
@@ -397,7 +447,9 @@ class IapCreditTransaction(models.Model):
         for index, target in enumerate(targets):
             target_account = account.with_env(target)
             # Newer than the caller's snapshot: replace what it cached, never re-read it.
-            target_account.invalidate_recordset([*(field.name for field in account_fields), "transaction_ids"])
+            # Overwriting the cached values is their invalidation; nothing of the account is
+            # dirty (`_post` flushed it, the ledger's transaction does not write it).
+            target_account.invalidate_recordset(["transaction_ids"], flush=False)
             for field, value in zip(account_fields, columns[split:], strict=True):
                 field._update_cache(target_account, value[0])
             posted = self.with_env(target).browse(columns[0])
