@@ -23,6 +23,8 @@ from common import DESCRIPTION, Figure, admin_env, at_least, equal, info, start_
 from latency import FLOOR_INSERT
 
 TARGET_RATE = 500.0
+# A charge commits two movements (hold, capture); the floor commits one: 0.5x is the ceiling.
+TARGET_FLOOR_RATIO = 0.4
 FLOOR_UPDATE_GUARDED = """
     UPDATE iap_account
        SET credit_balance = credit_balance - 1, credit_available = credit_available - 1
@@ -261,7 +263,8 @@ def run(registry, args):
             Figure(f"{prefix}: stored balances equal the ledger's sums", result["sums_match"], "", "true",
                    result["sums_match"]),
             info(f"{prefix}: refused (insufficient credits)", result["refused"], "attempts"),
-            info(f"{prefix}: serialization failures retried", result["retries"], "retries"),
+            # The ledger waits its turn: a caller never sees a serialization failure to retry.
+            equal(f"{prefix}: serialization failures seen by callers", result["retries"], "retries", 0),
             info(f"{prefix}: clean failures (retries exhausted)", result["failed"], "attempts"),
             info(f"{prefix}: wall time of all {result['attempts']} attempts", result["seconds"], "s"),
             at_least(f"{prefix}: throughput ({params})", result["rate"], "charges/s", TARGET_RATE),
@@ -274,6 +277,9 @@ def run(registry, args):
             equal(f"{prefix}: movements that succeeded", result["charged"], "movements", args.credits),
             info(f"{prefix}: serialization failures retried", result["retries"], "retries"),
             info(f"{prefix}: throughput (UPDATE + INSERT + COMMIT)", result["rate"], "movements/s"),
-            info(f"{prefix}: charge throughput / floor throughput", charge["rate"] / result["rate"], "x"),
+            at_least(f"{prefix}: charge throughput / floor throughput", charge["rate"] / result["rate"], "x",
+                     TARGET_FLOOR_RATIO)
+            if result is floor_single
+            else info(f"{prefix}: charge throughput / floor throughput", charge["rate"] / result["rate"], "x"),
         ]  # fmt: skip
     return figures

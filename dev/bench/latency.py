@@ -13,7 +13,7 @@ both alike and their ratio holds.
 
 from common import DESCRIPTION, Stopwatch, admin_env, at_most, info, median_ms, p99_ms
 
-TARGET_RATIO = 5.0
+TARGET_RATIO = 3.0
 BLOCK = 50  # charge + floor pairs per transaction
 WARMUP = 100
 
