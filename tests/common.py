@@ -42,6 +42,12 @@ class JsonRpcMixin:
         return response["result"]
 
 
+def load_zh_cn(env):
+    """Activate Simplified Chinese and load this addon's translations into the database."""
+    env["res.lang"]._activate_lang("zh_CN")
+    env["ir.module.module"].search([("name", "=", "iap_credits")])._update_translations(["zh_CN"], overwrite=True)
+
+
 def setup_local_sms_account(cls):
     """Give a test class ``company``, ``service_sms`` and ``account``, a local SMS account
     of the current company, without credits."""

@@ -18,7 +18,7 @@ from odoo.tests import new_test_user, tagged
 from odoo.addons.base.models.ir_mail_server import IrMail_Server
 from odoo.addons.iap_credits.tools.credit_alert import alert_levels, parse_thresholds, split_addresses
 
-from .common import IapCreditsCase
+from .common import IapCreditsCase, load_zh_cn
 
 _logger = logging.getLogger(__name__)
 
@@ -407,9 +407,7 @@ class TestCreditAlertSmtp(CreditAlertCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.env["res.lang"]._activate_lang("zh_CN")
-        module = cls.env["ir.module.module"].search([("name", "=", "iap_credits")])
-        module._update_translations(["zh_CN"], overwrite=True)
+        load_zh_cn(cls.env)
         cls.company.partner_id.lang = "en_US"
         cls.zh_contact = cls.env["res.partner"].create(
             {"name": "Zhang Wei", "email": "zhang.wei@example.com", "lang": "zh_CN"}

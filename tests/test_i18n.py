@@ -18,7 +18,7 @@ from odoo.tests import TransactionCase, new_test_user
 
 from odoo.addons.iap.tools.iap_tools import InsufficientCreditError
 
-from .common import IapCreditsCase
+from .common import IapCreditsCase, load_zh_cn
 
 I18N = Path(__file__).resolve().parent.parent / "i18n"
 # What a translation must carry over unchanged: named and positional placeholders, inline
@@ -30,9 +30,7 @@ class TestI18nZhCN(IapCreditsCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.env["res.lang"]._activate_lang("zh_CN")
-        module = cls.env["ir.module.module"].search([("name", "=", "iap_credits")])
-        module._update_translations(["zh_CN"], overwrite=True)
+        load_zh_cn(cls.env)
         cls.zh_user = new_test_user(cls.env, login="iap_credits_zh_user", groups="base.group_user", lang="zh_CN")
 
     def test_field_label_and_help(self):
