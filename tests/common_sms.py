@@ -14,7 +14,7 @@ from uuid import uuid4
 
 from odoo.tests.common import HttpCase
 
-from .common import setup_local_sms_account
+from .common import JsonRpcMixin, setup_local_sms_account
 
 TWILIO_SID = "AC" + "0" * 32
 TWILIO_TOKEN = "twilio-test-token"
@@ -194,7 +194,7 @@ class IapSmsMixin:
         return self.env["iap.sms.message"].search([("uuid", "in", sms.mapped("uuid"))])
 
 
-class IapSmsHttpCase(IapSmsMixin, HttpCase):
+class IapSmsHttpCase(IapSmsMixin, JsonRpcMixin, HttpCase):
     """A local SMS account with the sandbox gateway, for tests that need the HTTP server."""
 
     @classmethod
@@ -202,6 +202,18 @@ class IapSmsHttpCase(IapSmsMixin, HttpCase):
         super().setUpClass()
         setup_local_sms_account(cls)
         cls._setup_sms()
+
+    def _send_from_contact_over_rpc(self, user, body="Hello"):
+        """``user`` sends ``body`` from the contact's form composer, over JSON-RPC as the web client does."""
+        self.authenticate(user.login, user.login)
+        context = {
+            "default_res_model": "res.partner",
+            "default_res_id": self.partner.id,
+            "default_number_field_name": "phone",
+            "default_composition_mode": "comment",
+        }
+        composer_id = self._call_kw("sms.composer", "create", [{"body": body}], {"context": context})
+        self._call_kw("sms.composer", "action_send_sms", [[composer_id]], {"context": context})
 
     def _send_from_contact(self, body="Hello"):
         """Send an SMS from the contact form's composer, as a user does."""

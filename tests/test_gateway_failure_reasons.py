@@ -15,7 +15,6 @@ from odoo.tests import BaseCase, new_test_user, tagged
 
 from ..tools import gateway_errors
 from . import digitization_corpus as corpus
-from .common import JsonRpcMixin
 from .common_sms import TWILIO_SID, TWILIO_TOKEN, FakeSmsApi, IapSmsHttpCase, closed_port_url
 
 SECRET = "s3cr3t-key-in-the-url"
@@ -23,7 +22,7 @@ HTTP_KEY = "Bearer s3cr3t-bearer"
 
 
 @tagged("post_install", "-at_install")
-class TestGatewayFailureReasons(JsonRpcMixin, IapSmsHttpCase):
+class TestGatewayFailureReasons(IapSmsHttpCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -45,15 +44,7 @@ class TestGatewayFailureReasons(JsonRpcMixin, IapSmsHttpCase):
     def _send_sms_as_user(self):
         """The user sends "Hello" from Alice's contact form; returns what the user then reads:
         the SMS outbox row and the chatter notification of the SMS."""
-        self.authenticate(self.sms_user.login, self.sms_user.login)
-        context = {
-            "default_res_model": "res.partner",
-            "default_res_id": self.partner.id,
-            "default_number_field_name": "phone",
-            "default_composition_mode": "comment",
-        }
-        composer_id = self._call_kw("sms.composer", "create", [{"body": "Hello"}], {"context": context})
-        self._call_kw("sms.composer", "action_send_sms", [[composer_id]], {"context": context})
+        self._send_from_contact_over_rpc(self.sms_user)
         [message] = self._call_kw(
             "iap.sms.message",
             "search_read",

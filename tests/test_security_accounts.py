@@ -325,7 +325,7 @@ class TestNeutralizedCopy(IapSmsMixin, IapCreditsCase):
 
 
 @tagged("post_install", "-at_install")
-class TestNeutralizedCopyOverRpc(JsonRpcMixin, IapSmsHttpCase):
+class TestNeutralizedCopyOverRpc(IapSmsHttpCase):
     """On a neutralized copy, a user's SMS sent from a contact (over JSON-RPC, as the web
     client does) stays in the outbox, even through a gateway that was Twilio."""
 
@@ -338,15 +338,7 @@ class TestNeutralizedCopyOverRpc(JsonRpcMixin, IapSmsHttpCase):
         neutralize_database(self.env.cr)
         self.env.invalidate_all()
 
-        self.authenticate(user.login, user.login)
-        context = {
-            "default_res_model": "res.partner",
-            "default_res_id": self.partner.id,
-            "default_number_field_name": "phone",
-            "default_composition_mode": "comment",
-        }
-        composer_id = self._call_kw("sms.composer", "create", [{"body": "From the copy"}], {"context": context})
-        self._call_kw("sms.composer", "action_send_sms", [[composer_id]], {"context": context})
+        self._send_from_contact_over_rpc(user, body="From the copy")
 
         message = self.env["iap.sms.message"].search([("partner_id", "=", self.partner.id)], limit=1)
         self.assertEqual(message.state, "sent")
