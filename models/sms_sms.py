@@ -82,6 +82,8 @@ class SmsSms(models.Model):
             # after which the transaction is unusable: it must reach Odoo's retry, not be
             # turned into failed SMS by the stock `_send_with_api`.
             local = isinstance(sms_api, SmsApiLocal)
+            if local:
+                sms_api.sms_records = batch
             super(SmsSms, batch.with_context(sms_api=sms_api))._send(
                 unlink_failed=unlink_failed, unlink_sent=unlink_sent, raise_exception=raise_exception or local
             )

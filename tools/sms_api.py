@@ -22,6 +22,9 @@ class SmsApiLocal(SmsApiBase):
     def __init__(self, env, account=None):
         super().__init__(env, account=account)
         self._account = account
+        # The `sms.sms` of the batch being sent, when the sender knows them (the queue and
+        # `sms.sms._send`): spares finding them again by uuid for every batch.
+        self.sms_records = None
 
     @property
     def account(self):
@@ -32,7 +35,9 @@ class SmsApiLocal(SmsApiBase):
 
         See `SmsApi._send_sms_batch` for the format of ``messages`` and of the results.
         """
-        return self.env["iap.sms.message"]._send_batch(self.account, self.company, messages)
+        return self.env["iap.sms.message"]._send_batch(
+            self.account, self.company, messages, sms_records=self.sms_records
+        )
 
     def _get_sms_api_error_messages(self):
         buy_url = self.env["iap.account"].sudo().get_credits_url(service_name="sms")
