@@ -113,6 +113,42 @@ class IapSmsMessage(models.Model):
             messages = [{"content": item["body"], "numbers": [{"uuid": item["uuid"], "number": item["raw_number"]}]}
                         for item in rest]  # fmt: skip
             return answered + self._send_batch(account, company, messages, sms_records=sms_records)
+        to_send = self._check_and_price(account, company, items, sms_records)
+        reference = f"sms-{uuid4().hex[:12]}"
+        gateway = account.sms_gateway_id
+        if to_send and not gateway:
+            reason = self.env._(
+                "No SMS gateway is set on the account %(account)s: choose one in its SMS settings.",
+                account=account.display_name,
+            )
+            for item in to_send:
+                item["outcome"] = self._refusal("unregistered", reason)
+        recorded = []
+        if to_send and gateway:
+            record = self._record_with_capture(account, company, gateway, items, to_send, reference, recorded)
+            self._dispatch_items(account, gateway, to_send, reference, record=record)
+        if not recorded:
+            self._record(account, company, gateway, items, reference)
+        return [
+            {
+                "uuid": item["uuid"],
+                "state": item["outcome"]["state"],
+                "failure_reason": item["outcome"].get("failure_reason") or False,
+                "credit": item.get("credits", 0.0) if item["outcome"]["success"] else 0.0,
+            }
+            for item in items
+        ]
+
+    @api.model
+    def _check_and_price(self, account, company, items, sms_records=None):
+        """Check the number of each item (E.164), count its segments and price it.
+
+        Sets on each item ``sms`` (its stock SMS), ``number``, ``segments`` and either
+        ``credits`` or, for a missing or invalid number or a repeated destination of the
+        same text, a refusal ``outcome``.
+
+        :return: the items to send, priced
+        """
         if sms_records is None:
             sms_records = self.env["sms.sms"].sudo().search([("uuid", "in", [item["uuid"] for item in items])])
         sms_by_uuid = {sms.uuid: sms for sms in sms_records.sudo()}
@@ -152,31 +188,7 @@ class IapSmsMessage(models.Model):
                     credits_by_price[price] = float_round(price[0] * price[1], precision_digits=4)
                 item["credits"] = credits_by_price[price]
                 to_send.append(item)
-
-        reference = f"sms-{uuid4().hex[:12]}"
-        gateway = account.sms_gateway_id
-        if to_send and not gateway:
-            reason = self.env._(
-                "No SMS gateway is set on the account %(account)s: choose one in its SMS settings.",
-                account=account.display_name,
-            )
-            for item in to_send:
-                item["outcome"] = self._refusal("unregistered", reason)
-        recorded = []
-        if to_send and gateway:
-            record = self._record_with_capture(account, company, gateway, items, to_send, reference, recorded)
-            self._dispatch_items(account, gateway, to_send, reference, record=record)
-        if not recorded:
-            self._record(account, company, gateway, items, reference)
-        return [
-            {
-                "uuid": item["uuid"],
-                "state": item["outcome"]["state"],
-                "failure_reason": item["outcome"].get("failure_reason") or False,
-                "credit": item.get("credits", 0.0) if item["outcome"]["success"] else 0.0,
-            }
-            for item in items
-        ]
+        return to_send
 
     @api.model
     def _national_country(self, sms, company):
