@@ -1,7 +1,7 @@
 # Part of iap_credits. See LICENSE file for full copyright and licensing details.
 {
     "name": "IAP Credits (local)",
-    "version": "19.0.1.0.0",
+    "version": "19.0.1.1.0",
     "category": "Hidden/Tools",
     "summary": "Prepaid In-App Purchase credits kept in your own database: "
     "ledger, credit packs, SMS gateways, document digitization and low-credit alerts",
@@ -58,9 +58,10 @@
     "demo": [
         "demo/iap_credits_demo.xml",
         "demo/iap_credit_pack_demo.xml",
-        "demo/iap_credits_alert_demo.xml",
         "demo/iap_credits_sms_demo.xml",
         "demo/iap_digitization_demo.xml",
+        # after every demo account: the alerts of the accounts that already run low
+        "demo/iap_credits_alert_demo.xml",
     ],
     "assets": {
         "web.assets_backend": [

@@ -214,6 +214,17 @@ class PaymentPortal(payment_portal.PaymentPortal):
                     account=account.display_name,
                 )
             )
+        if not account.service_id.has_local_engine:
+            # A local account left without an engine (e.g. by an older version): its credits
+            # could never be spent here.
+            raise MissingError(
+                env._(
+                    "%(service)s has no local engine in this database: the credits of %(account)s are "
+                    "bought from Odoo IAP.",
+                    service=account.service_id.name,
+                    account=account.display_name,
+                )
+            )
         companies = account.company_ids
         # The current company when the account is shared with it, else one of the account's
         # companies the user is working in.

@@ -2,6 +2,7 @@
 from . import account_move
 from . import iap_account
 from . import iap_account_alert
+from . import iap_account_catalog
 from . import iap_account_digitization
 from . import iap_account_digitization_http
 from . import iap_account_sms

@@ -54,6 +54,11 @@ class IapAccount(models.Model):
         """Override of `iap_credits`: the gateway decides whether documents leave this server."""
         return super()._get_administrator_fields() | {"digitization_gateway"}
 
+    @api.model
+    def _get_local_engine_fields(self):
+        """Override of `iap_credits`: documents are read by the account's digitization gateway."""
+        return super()._get_local_engine_fields() | {DIGITIZATION_SERVICE: "digitization_gateway"}
+
     @api.depends("service_id")
     def _compute_is_digitization_account(self):
         for account in self:

@@ -1,6 +1,7 @@
 # Part of iap_credits. See LICENSE file for full copyright and licensing details.
 
 from odoo import api, fields, models
+from odoo.exceptions import UserError
 from odoo.tools import SQL
 
 from .iap_account import DEFAULT_MODE_PARAM
@@ -37,6 +38,11 @@ class IapAccount(models.Model):
         """Override of `iap_credits`: the gateway decides how the account's SMS are delivered."""
         return super()._get_routing_fields() | {"sms_gateway_id"}
 
+    @api.model
+    def _get_local_engine_fields(self):
+        """Override of `iap_credits`: SMS are sent through the account's SMS gateway."""
+        return super()._get_local_engine_fields() | {"sms": "sms_gateway_id"}
+
     @api.depends("service_name")
     def _compute_sms_message_count(self):
         counts = dict(
@@ -44,6 +50,33 @@ class IapAccount(models.Model):
         )
         for account in self:
             account.sms_message_count = counts.get(account, 0)
+
+    def action_open_registration_wizard(self):
+        """Override of `sms`: a local account is registered by this database (hidden button)."""
+        self._sms_check_odoo_iap()
+        return super().action_open_registration_wizard()
+
+    def action_open_sender_name_wizard(self):
+        """Override of `sms`: the sender of a local account is its gateway's (hidden button)."""
+        self._sms_check_odoo_iap()
+        return super().action_open_sender_name_wizard()
+
+    def _sms_check_odoo_iap(self):
+        """Refuse the stock SMS account wizards (registration, sender name) for local accounts:
+        they call Odoo's SMS server with the account's token, which knows nothing of them.
+
+        :raise UserError: for an account in local mode
+        """
+        local = self.filtered(lambda account: account.credit_mode == "local")
+        if local:
+            raise UserError(
+                self.env._(
+                    "%(account)s uses local credits: its SMS are sent by its gateway (%(gateway)s), which "
+                    "decides the sender. Registering with Odoo's SMS server and its sender names do not apply.",
+                    account=local[0].display_name,
+                    gateway=local[0].sudo().sms_gateway_id.display_name or self.env._("none set"),
+                )
+            )
 
     def action_open_sms_messages(self):
         self.ensure_one()

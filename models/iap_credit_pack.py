@@ -1,6 +1,7 @@
 # Part of iap_credits. See LICENSE file for full copyright and licensing details.
 
 from odoo import api, fields, models
+from odoo.exceptions import ValidationError
 
 
 class IapCreditPack(models.Model):
@@ -20,7 +21,10 @@ class IapCreditPack(models.Model):
         required=True,
         index=True,
         ondelete="cascade",
-        help="The service whose accounts receive the credits of this pack.",
+        # Only a service this database runs can be sold: the others' credits are Odoo's.
+        domain=[("has_local_engine", "=", True)],
+        help="The service whose accounts receive the credits of this pack: only services with a "
+        "local engine in this database can sell credit packs.",
     )
     credits = fields.Float(
         digits="IAP Credits", required=True, help="Credits added to the account when the pack is paid."
@@ -68,6 +72,21 @@ class IapCreditPack(models.Model):
         for pack in self:
             pack.total_credits = pack.credits + (pack.bonus_credits or 0.0)
 
+    @api.constrains("service_id", "active")
+    def _check_service_has_local_engine(self):
+        """Credits of a service without a local engine could never be spent: its work goes to
+        Odoo's server, paid with Odoo's credits. Archived packs may stay, for past purchases."""
+        wrong = self.filtered(lambda pack: pack.active and not pack.service_id.has_local_engine)
+        if wrong:
+            raise ValidationError(
+                self.env._(
+                    "Credit packs cannot be sold for %(services)s: this database has no local engine for it, "
+                    "its credits are bought from Odoo IAP (packs: %(packs)s).",
+                    services=", ".join(sorted(set(wrong.service_id.mapped("name")))),
+                    packs=", ".join(wrong.mapped("display_name")),
+                )
+            )
+
     @api.model
     def _get_offered_packs(self, account, company):
         """The active packs offered to ``account`` when bought for ``company``.
@@ -76,6 +95,8 @@ class IapCreditPack(models.Model):
         :param company: the `res.company` the purchase is made for
         :return: `iap.credit.pack` recordset, in the page's order
         """
+        if not account.service_id.has_local_engine:
+            return self.browse()
         return self.search(
             [
                 ("service_id", "=", account.service_id.id),

@@ -1,6 +1,6 @@
 # Part of iap_credits. See LICENSE file for full copyright and licensing details.
 
-from odoo import fields, models
+from odoo import api, fields, models
 
 
 class IapService(models.Model):
@@ -14,10 +14,30 @@ class IapService(models.Model):
         "(one SMS segment, one digitized document, ...).",
     )
 
+    has_local_engine = fields.Boolean(
+        string="Local Engine",
+        compute="_compute_has_local_engine",
+        search="_search_has_local_engine",
+        help="Whether this database has a local engine for the service (see the service catalog, "
+        "`iap.account._get_local_engine_fields`): only then can its accounts use local credits and "
+        "its credit packs be sold.",
+    )
+
     _credit_unit_price_positive = models.Constraint(
         "CHECK(credit_unit_price >= 0)",
         "The credits per unit of a service cannot be negative.",
     )
+
+    @api.depends("technical_name")
+    def _compute_has_local_engine(self):
+        local_services = self.env["iap.account"]._get_local_engine_fields()
+        for service in self:
+            service.has_local_engine = service.technical_name in local_services
+
+    def _search_has_local_engine(self, operator, value):
+        if operator != "in":
+            return NotImplemented
+        return [("technical_name", "in", list(self.env["iap.account"]._get_local_engine_fields()))]
 
     # ------------------------------------------------------------
     # SMS: rates per destination

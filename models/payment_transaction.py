@@ -130,6 +130,13 @@ class PaymentTransaction(models.Model):
         pack = self.env["iap.credit.pack"].browse(vals.get("iap_credit_pack_id"))
         if not pack.exists() or pack.service_id != account.service_id:
             raise ValidationError(self.env._("A credit purchase needs a pack of its account's service."))
+        if not account.service_id.has_local_engine:
+            raise ValidationError(
+                self.env._(
+                    "%(service)s has no local engine in this database: its credits are bought from Odoo IAP.",
+                    service=account.service_id.name,
+                )
+            )
         currency = pack.currency_id
         if (
             vals.get("currency_id") != currency.id

@@ -1,0 +1,12 @@
+# Part of iap_credits. See LICENSE file for full copyright and licensing details.
+
+from odoo import models
+
+
+class SmsAccountCode(models.TransientModel):
+    _inherit = "sms.account.code"
+
+    def action_register(self):
+        """Override of `sms`: never send a local account's token to Odoo's SMS server."""
+        self.account_id._sms_check_odoo_iap()
+        return super().action_register()
