@@ -91,7 +91,8 @@ class IapAccount(models.Model):
                     "its accounts (%(accounts)s) can only use Odoo IAP. "
                     "Services with a local engine: %(local)s.",
                     services=", ".join(sorted(set(wrong.service_id.mapped("name")))),
-                    accounts=", ".join(wrong.mapped("display_name")),
+                    # the stock names an account after its service once created
+                    accounts=", ".join(account.name or account.service_id.name for account in wrong),
                     local=", ".join(self.env["iap.service"].search([("has_local_engine", "=", True)]).mapped("name"))
                     or self.env._("none"),
                 )

@@ -217,8 +217,8 @@ class TestCreditPurchaseHttp(HttpCase, CreditPurchaseCase):
         )
         cls.other_service_pack = cls.env["iap.credit.pack"].create(
             {
-                "name": "Lead Pack",
-                "service_id": cls.env.ref("iap.iap_service_reveal").id,
+                "name": "Digitization Pack",
+                "service_id": cls.env.ref("iap_credits.iap_service_invoice_ocr").id,
                 "credits": 10,
                 "price": 1,
                 "company_id": cls.company.id,
