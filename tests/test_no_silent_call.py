@@ -64,7 +64,9 @@ class NoSilentCallCase(IapRecorderMixin, IapSmsHttpCase):
             "get_credits_url": self._call("iap.account", "get_credits_url", [account.service_name]),
             "action_buy_credits": self._call("iap.account", "action_buy_credits", [account.ids]),
             "warning": self._call(
-                "iap.account", "write", [account.ids, {"warning_threshold": 5, "warning_user_ids": [[4, self.admin.id]]}]
+                "iap.account",
+                "write",
+                [account.ids, {"warning_threshold": 5, "warning_user_ids": [[4, self.admin.id]]}],
             ),
         }
         if account.service_name == "sms":
@@ -120,7 +122,13 @@ class TestNoSilentCallForLocalAccounts(NoSilentCallCase):
         bill = self.env["account.move"].with_user(self.billing).create({"move_type": "in_invoice"})
         pdf = corpus.render_pdf(next(b for b in corpus.BILLS if b.key == "fr_classic"))
         self.env["ir.attachment"].with_user(self.billing).create(
-            {"name": "bill.pdf", "raw": pdf, "mimetype": "application/pdf", "res_model": "account.move", "res_id": bill.id}
+            {
+                "name": "bill.pdf",
+                "raw": pdf,
+                "mimetype": "application/pdf",
+                "res_model": "account.move",
+                "res_id": bill.id,
+            }
         )
         self.authenticate(self.billing.login, self.billing.login)
         self._call_kw("account.move", "action_digitize", [bill.ids])

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from odoo.exceptions import ValidationError
 from odoo.tests import HttpCase, new_test_user, tagged
+from odoo.tools import SQL
 
 from .common import IapCreditsCase, JsonRpcMixin
 
@@ -44,8 +45,13 @@ class CatalogCase(IapCreditsCase):
         self.env.flush_all()
         for column, value in columns.items():
             self.env.cr.execute(
-                f"UPDATE {records._table} SET {column} = %s WHERE id = ANY(%s)",  # noqa: S608 (test data)
-                [value, records.ids],
+                SQL(
+                    "UPDATE %s SET %s = %s WHERE id = ANY(%s)",
+                    SQL.identifier(records._table),
+                    SQL.identifier(column),
+                    value,
+                    records.ids,
+                )
             )
         records.invalidate_recordset()
 
@@ -135,7 +141,11 @@ class TestCatalogMigration(CatalogCase):
         legacy = self._reveal_account()
         self._make_legacy(legacy, credit_mode="local", state="registered", balance="200 Credits")
         legacy._credits_grant(200, "Welcome credits (demo)")
-        sold, unsold, ocr_pack = self._pack(self.service_sms), self._pack(self.service_sms), self._pack(self.service_ocr)
+        sold, unsold, ocr_pack = (
+            self._pack(self.service_sms),
+            self._pack(self.service_sms),
+            self._pack(self.service_ocr),
+        )
         provider = self.env.ref("payment.payment_provider_demo")
         self.env["payment.transaction"].sudo().create(
             {
@@ -213,9 +223,7 @@ class TestCatalogRpc(JsonRpcMixin, HttpCase):
         self.authenticate(self.manager.login, self.manager.login)
 
     def test_manager_cannot_make_a_local_account_without_engine(self):
-        response = self._call(
-            "iap.account", "create", [{"service_id": self.service_reveal.id, "credit_mode": "local"}]
-        )
+        response = self._call("iap.account", "create", [{"service_id": self.service_reveal.id, "credit_mode": "local"}])
         self.assertRpcRefused(response, VALIDATION_ERROR)
         self.assertIn("cannot use local credits", response["error"]["data"]["message"])
         self.assertRpcRefused(
@@ -228,7 +236,9 @@ class TestCatalogRpc(JsonRpcMixin, HttpCase):
     def test_manager_cannot_sell_packs_without_engine(self):
         values = {"name": "Leads", "service_id": self.service_reveal.id, "credits": 10, "price": 5}
         self.assertRpcRefused(self._call("iap.credit.pack", "create", [values]), VALIDATION_ERROR)
-        pack = self.assertRpcDone(self._call("iap.credit.pack", "create", [values | {"service_id": self.service_ocr.id}]))
+        pack = self.assertRpcDone(
+            self._call("iap.credit.pack", "create", [values | {"service_id": self.service_ocr.id}])
+        )
         self.assertRpcRefused(
             self._call("iap.credit.pack", "write", [[pack], {"service_id": self.service_reveal.id}]), VALIDATION_ERROR
         )
@@ -245,7 +255,9 @@ class TestCatalogRpc(JsonRpcMixin, HttpCase):
             {"name": "Old Leads", "service_id": self.service_ocr.id, "credits": 10, "price": 5}
         )
         self.env.flush_all()
-        self.env.cr.execute("UPDATE iap_credit_pack SET service_id = %s WHERE id = %s", [self.service_reveal.id, pack.id])
+        self.env.cr.execute(
+            "UPDATE iap_credit_pack SET service_id = %s WHERE id = %s", [self.service_reveal.id, pack.id]
+        )
         self.env.invalidate_all()
         for url in (f"/iap_credits/buy/{self.reveal.id}", f"/iap_credits/buy/{self.reveal.id}/{pack.id}"):
             with self.subTest(url=url):
