@@ -16,6 +16,7 @@
         "payment",
         "contacts",
         "account",
+        "partner_autocomplete",
     ],
     "external_dependencies": {
         "python": [
@@ -27,6 +28,8 @@
             "dateparser",
             "price_parser",
             "python-stdnum",
+            "extruct",
+            "tldextract",
         ],
     },
     "data": [
@@ -54,6 +57,12 @@
         "data/iap_service_data.xml",
         "views/account_move_views.xml",
         "views/iap_account_digitization_views.xml",
+        # Partner autocomplete through local credits and engines
+        "security/iap_credits_autocomplete_security.xml",
+        "views/iap_autocomplete_engine_views.xml",
+        "views/iap_autocomplete_directory_views.xml",
+        "views/iap_account_autocomplete_views.xml",
+        "views/iap_autocomplete_menus.xml",
     ],
     "demo": [
         "demo/iap_credits_demo.xml",
@@ -61,6 +70,7 @@
         "demo/iap_credits_alert_demo.xml",
         "demo/iap_credits_sms_demo.xml",
         "demo/iap_digitization_demo.xml",
+        "demo/iap_autocomplete_demo.xml",
     ],
     "assets": {
         "web.assets_backend": [
