@@ -2,10 +2,10 @@
 
 import base64
 import logging
+import re
 from urllib.parse import urljoin, urlsplit
 
 import extruct
-from requests.utils import get_encoding_from_headers
 
 from odoo import fields, models
 from odoo.exceptions import UserError
@@ -21,6 +21,7 @@ MAX_LOGO_BYTES = 1_000_000
 MAX_REDIRECTS = 3
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 METADATA_SYNTAXES = ["json-ld", "microdata", "opengraph"]
+CHARSET_RE = re.compile(r"charset=[\"']?([\w.:-]+)", re.IGNORECASE)
 
 
 class IapAutocompleteEngine(models.Model):
@@ -98,7 +99,8 @@ class IapAutocompleteEngine(models.Model):
             metadata = extruct.extract(
                 content,
                 base_url=url,
-                encoding=get_encoding_from_headers(response.headers) or "UTF-8",
+                # The charset the server sent, else the page's own <meta charset> (lxml reads it).
+                encoding=self._website_charset(response),
                 syntaxes=METADATA_SYNTAXES,
                 uniform=True,
                 errors="ignore",
@@ -114,6 +116,10 @@ class IapAutocompleteEngine(models.Model):
         if logo_url:
             company["logo"] = self._website_logo(urljoin(url, logo_url), trusted_host, timeout)
         return company_data.compact(company)
+
+    def _website_charset(self, response):
+        match = CHARSET_RE.search(response.headers.get("Content-Type") or "")
+        return match.group(1) if match else None
 
     def _website_get(self, url, trusted_host, timeout, max_bytes, content_types):
         """GET ``url``, following up to `MAX_REDIRECTS` redirections, each host checked.

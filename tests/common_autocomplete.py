@@ -145,7 +145,7 @@ WEBSITE_HTML = """<!DOCTYPE html>
 {"@context": "https://schema.org", "@graph": [
   {"@type": "WebSite", "name": "Harbour Lights", "url": "https://www.harbourlights.co.uk/"},
   {"@type": "Organization", "name": "Harbour Lights", "legalName": "Harbour Lights Ltd",
-   "url": "https://www.harbourlights.co.uk/", "logo": {"@type": "ImageObject", "url": "/static/logo.png"},
+   "url": "https://www.harbourlights.co.uk/", "logo": {"@type": "ImageObject", "url": "static/logo.png"},
    "email": "mailto:hello@harbourlights.co.uk", "telephone": "+44 117 496 0123", "vatID": "GB804231823",
    "address": {"@type": "PostalAddress", "streetAddress": "12 Quay Street", "addressLocality": "Bristol",
                "postalCode": "BS1 4DJ", "addressCountry": "GB"}}

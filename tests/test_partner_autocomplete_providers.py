@@ -333,7 +333,13 @@ class TestWebsiteEngine(ProviderCase):
         """A programming or configuration error (not a provider failure) reaches the caller,
         and the dispatch layer releases the hold: nothing charged."""
         self.website.website_url = "http://[::1/{domain}"
-        with self.assertRaises(ValueError), self.assertLogs("odoo.addons.iap_credits.models.iap_credit_dispatch"):
-            self.env["res.partner"].enrich_by_domain(WEBSITE_DOMAIN)
+        # Not assertRaises: Odoo's rolls back what the block wrote, the ledger rows included.
+        with self.assertLogs("odoo.addons.iap_credits.models.iap_credit_dispatch", "ERROR"):
+            try:
+                self.env["res.partner"].enrich_by_domain(WEBSITE_DOMAIN)
+            except ValueError:
+                pass
+            else:
+                self.fail("the engine's error reaches the caller")
         self.assertEqual(self._kinds(), ["reservation", "release"])
         self.assertNothingCharged()

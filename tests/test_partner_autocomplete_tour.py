@@ -35,6 +35,7 @@ class TestPartnerAutocompleteTour(AutocompleteMixin, HttpCase):
         self.ac_account._credits_grant(0.5, "Not enough for one enrichment")
         self.start_tour("/odoo/contacts/new", "iap_credits_partner_autocomplete_no_credit", login="admin")
         partner = self.env["res.partner"].search([("name", "=", self.entry.name)])
-        self.assertEqual(len(partner), 1)
+        self.assertEqual(len(partner), 1, "the widget saved the contact with the picked name")
         self.assertFalse(partner.street or partner.city or partner.vat or partner.phone, "nothing was enriched")
+        self.assertFalse(partner.country_id or partner.website or partner.email)
         self.assertEqual(self._balance(), (0.5, 0))

@@ -105,20 +105,19 @@ def split_eu_vat(vat, country_code=None):
     """
     if not isinstance(vat, str) or len(vat) > 40:
         return None
-    try:
-        number = eu_vat.compact(vat)
-    except Exception:  # noqa: BLE001 - stdnum raises its own ValidationError subclasses
-        return None
     known = {state.upper() for state in eu_vat.MEMBER_STATES} | {"EL"}
-    prefix = number[:2].upper()
-    if prefix not in known:
-        if not isinstance(country_code, str) or not country_code:
-            return None
-        prefix = country_code.upper()
-        number = prefix + number
-    if prefix not in known or not eu_vat.is_valid(number):
-        return None
-    return ISO_TO_VIES.get(prefix, prefix), number[2:]
+    candidates = [vat]
+    if isinstance(country_code, str) and country_code.upper() in known | {"GR"}:
+        candidates.append(country_code.upper() + vat)
+    for candidate in candidates:
+        try:
+            number = eu_vat.compact(candidate)
+        except Exception:  # noqa: BLE001, S112 - stdnum raises its own ValidationError subclasses
+            continue
+        prefix = number[:2].upper()
+        if prefix in known and eu_vat.is_valid(number):
+            return ISO_TO_VIES.get(prefix, prefix), number[2:]
+    return None
 
 
 def parse_postal_address(text):

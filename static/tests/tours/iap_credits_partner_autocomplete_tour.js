@@ -61,8 +61,17 @@ registry.category("web_tour.tours").add("iap_credits_partner_autocomplete_no_cre
             trigger: ".o_notification:contains(Not enough credits for Partner Autocomplete) a[href]:contains(Buy more credits)",
         },
         {
-            content: "The widget saved the contact with the picked name",
-            trigger: `.o_breadcrumb .active:contains(${COMPANY})`,
+            content: "The widget saved the new contact",
+            trigger: ".o_form_status_indicator:not(.o_form_status_indicator_new_record)",
+        },
+        {
+            content: "Back to the contacts",
+            trigger: ".o_breadcrumb .o_back_button a, .o_breadcrumb .breadcrumb-item a:contains(Contacts)",
+            run: "click",
+        },
+        {
+            content: "The contact is there, with the picked name",
+            trigger: `.o_data_row:contains(${COMPANY}), .o_kanban_record:contains(${COMPANY})`,
         },
     ],
 });
