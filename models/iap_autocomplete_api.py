@@ -136,7 +136,9 @@ class IapAutocompleteApi(models.AbstractModel):
         if not vat:
             return False, self._local_not_found_reason()
         engines = account._autocomplete_engines().filtered(lambda engine: engine._autocomplete_supports("vat"))
-        return self._local_enrich(account, engines, lambda engine: engine._autocomplete_enrich_by_vat(vat, timeout), vat)
+        return self._local_enrich(
+            account, engines, lambda engine: engine._autocomplete_enrich_by_vat(vat, timeout), vat
+        )
 
     def _local_enrich_by_domain(self, account, params, timeout):
         domain = company_data.registrable_domain(params.get("domain"))

@@ -29,8 +29,8 @@ class IapAutocompleteDirectory(models.Model):
     street2 = fields.Char()
     zip = fields.Char()
     city = fields.Char()
-    state_id = fields.Many2one("res.country.state", string="State", domain="[('country_id', '=?', country_id)]")
-    country_id = fields.Many2one("res.country", string="Country")
+    state_id = fields.Many2one("res.country.state", domain="[('country_id', '=?', country_id)]")
+    country_id = fields.Many2one("res.country")
     website = fields.Char()
     domain = fields.Char(
         compute="_compute_domain",
@@ -50,7 +50,9 @@ class IapAutocompleteDirectory(models.Model):
     @api.depends("website", "email")
     def _compute_domain(self):
         for entry in self:
-            entry.domain = company_data.registrable_domain(entry.website) or company_data.registrable_domain(entry.email)
+            entry.domain = company_data.registrable_domain(entry.website) or company_data.registrable_domain(
+                entry.email
+            )
 
     @api.model
     def _vat_key(self, vat):

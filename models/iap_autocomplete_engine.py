@@ -6,9 +6,9 @@ import logging
 import requests
 
 from odoo import api, fields, models
-from odoo.exceptions import AccessError, UserError
+from odoo.exceptions import AccessError, UserError, ValidationError
 
-from ..tools import gateway_errors
+from ..tools import company_data, gateway_errors
 
 _logger = logging.getLogger(__name__)
 
@@ -67,6 +67,27 @@ class IapAutocompleteEngine(models.Model):
     )
 
     _timeout_positive = models.Constraint("CHECK(timeout > 0)", "The timeout of an engine must be positive.")
+
+    @api.model
+    def _get_url_fields(self):
+        """The fields of the providers' URLs, checked when written. Extended by the engine files.
+
+        :return: a set of field names
+        """
+        return set()
+
+    @api.constrains(lambda self: self._get_url_fields())
+    def _check_urls(self):
+        for engine in self.sudo():
+            for name in self._get_url_fields():
+                if engine[name] and not company_data.is_http_url(engine[name].replace("{domain}", "example.com")):
+                    raise ValidationError(
+                        self.env._(
+                            "%(field)s must be an http or https URL (not %(url)s).",
+                            field=self._fields[name]._description_string(self.env),
+                            url=engine[name],
+                        )
+                    )
 
     # ------------------------------------------------------------
     # CRUD

@@ -2,7 +2,7 @@
 
 import logging
 
-from odoo import fields, models
+from odoo import api, fields, models
 from odoo.exceptions import UserError
 
 from ..tools import company_data
@@ -31,6 +31,11 @@ class IapAutocompleteEngine(models.Model):
         groups="base.group_system",
         help="Base URL of the GLEIF API; change it only for a proxy or a test server.",
     )
+
+    @api.model
+    def _get_url_fields(self):
+        """Override of `iap_credits`: the provider's URL."""
+        return super()._get_url_fields() | {"gleif_url"}
 
     def _autocomplete_supports(self, kind):
         """Override of `iap_credits`: GLEIF is searched by name."""

@@ -72,7 +72,9 @@ class IapAutocompleteEngine(models.Model):
         key = Directory._vat_key(vat)
         if not key:
             return Directory
-        keys = [key] + ([f"{country_code.upper()}{key}"] if country_code and not key.startswith(country_code.upper()) else [])
+        keys = [key] + (
+            [f"{country_code.upper()}{key}"] if country_code and not key.startswith(country_code.upper()) else []
+        )
         return Directory.search([("vat_key", "in", keys)], limit=1)
 
     def _sandbox_suggestions(self, entries):

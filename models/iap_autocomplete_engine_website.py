@@ -7,7 +7,7 @@ from urllib.parse import urljoin, urlsplit
 
 import extruct
 
-from odoo import fields, models
+from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools.image import image_process
 
@@ -47,6 +47,11 @@ class IapAutocompleteEngine(models.Model):
         help="The page read for a company; {domain} stands for its domain (odoo.com). Change it only for a "
         "proxy or a test server: a host without {domain} is trusted, any other host must be public.",
     )
+
+    @api.model
+    def _get_url_fields(self):
+        """Override of `iap_credits`: the provider's URL."""
+        return super()._get_url_fields() | {"website_url"}
 
     def _autocomplete_supports(self, kind):
         """Override of `iap_credits`: websites are found by domain, typed as a name or known."""
@@ -105,7 +110,7 @@ class IapAutocompleteEngine(models.Model):
                 uniform=True,
                 errors="ignore",
             )
-        except Exception as error:  # noqa: BLE001 - any parser failure on a page from the internet
+        except Exception as error:
             _logger.warning("Website engine %s: unreadable page of %s: %s", self.name, domain, type(error).__name__)
             raise UserError(self._autocomplete_malformed_reason()) from None
         company = company_data.website_company(metadata)
@@ -150,18 +155,24 @@ class IapAutocompleteEngine(models.Model):
 
     def _website_check_url(self, url, trusted_host):
         """Refuse URLs that are not http(s) or whose host is not on the public internet."""
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
+        try:
+            parts = urlsplit(url)
+            host, port = parts.hostname, parts.port
+        except ValueError:  # a redirection or a logo URL of the page, written by anyone
+            raise UserError(self._autocomplete_malformed_reason()) from None
+        if parts.scheme not in ("http", "https") or not host:
             raise UserError(self.env._("The website engine only reads web pages (http or https)."))
-        if parts.hostname == trusted_host:
+        if host == trusted_host:
             return
         try:
-            company_data.resolve_public_host(parts.hostname, parts.port or (443 if parts.scheme == "https" else 80))
+            company_data.resolve_public_host(host, port or (443 if parts.scheme == "https" else 80))
         except ValueError:
-            _logger.warning("Website engine %s: refused non-public host %s", self.name, parts.hostname)
+            _logger.warning("Website engine %s: refused non-public host %s", self.name, host)
             raise UserError(self.env._("This website is not on the public internet: it is not read.")) from None
         except OSError:
-            raise UserError(self.env._("The autocomplete engine %(name)s could not be reached.", name=self.name)) from None
+            raise UserError(
+                self.env._("The autocomplete engine %(name)s could not be reached.", name=self.name)
+            ) from None
 
     def _website_logo(self, url, trusted_host, timeout):
         """The logo at ``url``, resized, in base64; None when it cannot be read (the company

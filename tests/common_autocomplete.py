@@ -117,7 +117,13 @@ LEI_RECORDS = {
     LEI_ACME: lei_record(
         LEI_ACME,
         "ACME ROCKET SUPPLIES, INC.",
-        {"lines": ["1200 Canyon Road", "Building 7"], "city": "Fresno", "region": "US-CA", "country": "US", "zip": "93721"},
+        {
+            "lines": ["1200 Canyon Road", "Building 7"],
+            "city": "Fresno",
+            "region": "US-CA",
+            "country": "US",
+            "zip": "93721",
+        },
         registered_as="C0806592",
     ),
     LEI_HARBOUR: lei_record(
@@ -168,6 +174,20 @@ OPENGRAPH_HTML = """<!DOCTYPE html>
 """
 NAME_ONLY_DOMAIN = "just-a-name.com"
 NAME_ONLY_HTML = '<html><head><meta property="og:site_name" content="Just A Name"></head><body></body></html>'
+
+
+# The answers of the failure modes: (status, body, content type, headers).
+FAILURE_ANSWERS = {
+    "error": (500, '{"errors": [{"status": "500", "title": "Internal Server Error"}]}', "application/json", None),
+    "ratelimit": (
+        429,
+        '{"errors": [{"status": "429", "title": "Too Many Requests"}]}',
+        "application/json",
+        {"Retry-After": "60"},
+    ),
+    "garbage": (200, "<html><body>Service Unavailable</body></html>", "text/html", None),
+    "malformed": (200, '{"unexpected": true}', "application/json", None),
+}
 
 
 def png_logo(color=(31, 95, 139)):
@@ -231,21 +251,11 @@ class FakeCompanyProviders:
                 if mode == "hang":
                     time.sleep(providers.hang_seconds)
                     return self._answer(200, "{}")
-                if mode == "error":
-                    return self._answer(500, '{"errors": [{"status": "500", "title": "Internal Server Error"}]}')
-                if mode == "ratelimit":
-                    return self._answer(
-                        429, '{"errors": [{"status": "429", "title": "Too Many Requests"}]}', headers={"Retry-After": "60"}
-                    )
-                if mode == "garbage":
-                    return self._answer(200, "<html><body>Service Unavailable</body></html>", "text/html")
-                if mode == "malformed":
-                    return self._answer(200, '{"unexpected": true}')
+                if mode in FAILURE_ANSWERS:
+                    return self._answer(*FAILURE_ANSWERS[mode])
                 if provider == "vies":
                     return self._vies(body, mode)
-                if provider == "gleif":
-                    return self._gleif(parts)
-                return self._site(parts.path)
+                return self._gleif(parts) if provider == "gleif" else self._site(parts.path)
 
             def _vies(self, body, mode):
                 if mode in ("vies_unavailable", "vies_busy"):
@@ -298,8 +308,14 @@ class FakeCompanyProviders:
                 document = {
                     "meta": {
                         "goldenCopy": {"publishDate": "2025-05-06T08:00:00Z"},
-                        "pagination": {"currentPage": 1, "perPage": 10, "from": 1, "to": len(records),
-                                       "total": len(records), "lastPage": 1},
+                        "pagination": {
+                            "currentPage": 1,
+                            "perPage": 10,
+                            "from": 1,
+                            "to": len(records),
+                            "total": len(records),
+                            "lastPage": 1,
+                        },
                     },
                     "links": {"first": "https://api.gleif.org/api/v1/lei-records?page[number]=1"},
                     "data": records,

@@ -6,6 +6,7 @@ when company data was found, and nothing else is ever charged."""
 
 import base64
 
+from odoo.modules.neutralize import get_neutralization_queries
 from odoo.tests import tagged
 
 from ..tools import company_data
@@ -64,7 +65,9 @@ class TestPartnerAutocompleteSandbox(AutocompleteCase):
         self.assertNotIn("error", data)
         self.assertEqual(data["name"], "Quillfeather Stationers Inc.")
         self.assertEqual(data["vat"], "US12-3456789")
-        self.assertEqual((data["street"], data["street2"], data["zip"], data["city"]), ("77 Ink Lane", "Unit 4", "93721", "Fresno"))
+        self.assertEqual(
+            (data["street"], data["street2"], data["zip"], data["city"]), ("77 Ink Lane", "Unit 4", "93721", "Fresno")
+        )
         self.assertEqual(data["country_id"]["id"], self.env.ref("base.us").id, "codes become records, as stock")
         self.assertEqual(data["state_id"]["id"], self.env.ref("base.state_us_5").id)
         self.assertEqual(data["company_registry"], "C1234567")
@@ -157,7 +160,9 @@ class TestPartnerAutocompleteSandbox(AutocompleteCase):
         for query in (None, 12, ["quill"], {"a": 1}, "   ", "q" * 5000):
             with self.subTest(query=query):
                 self.assertEqual(Partner.autocomplete_by_name(query, False), [])
-        self.assertEqual(Partner.autocomplete_by_name("quillfeather", False, timeout="never")[0]["name"], self.entry.name)
+        self.assertEqual(
+            Partner.autocomplete_by_name("quillfeather", False, timeout="never")[0]["name"], self.entry.name
+        )
         self.assertTrue(Partner.enrich_by_domain(None)["error"])
         self.assertTrue(Partner.enrich_by_domain("localhost")["error"])
         self.assertTrue(Partner.enrich_by_gst(["x"])["error"])
@@ -244,3 +249,19 @@ class TestPartnerAutocompleteSandbox(AutocompleteCase):
         self.assertEqual(company.partner_id.city, "Fresno")
         company.iap_enrich_auto()
         self.assertCredits(self.ac_account, 9)  # enriched once
+
+
+@tagged("post_install", "-at_install")
+class TestPartnerAutocompleteNeutralize(AutocompleteCase):
+    def test_neutralize_sends_nothing_outside(self):
+        engines = self._engine("vies") | self._engine("gleif") | self._engine("website")
+        self._use_engines(*engines)
+        self.env.flush_all()
+        for query in get_neutralization_queries(["iap_credits"]):
+            self.env.cr.execute(query)
+        engines.invalidate_recordset()
+        self.assertEqual(set(engines.mapped("code")), {"sandbox"})
+        self.assertEqual(
+            engines.mapped("vies_url") + engines.mapped("gleif_url") + engines.mapped("website_url"), [False] * 9
+        )
+        self.assertEqual(self._search("quillfeather")[0]["name"], self.entry.name, "the directory answers")

@@ -7,6 +7,7 @@ and its message tells the user what happened without the details the log keeps."
 import base64
 import time
 
+from odoo.exceptions import ValidationError
 from odoo.tests import tagged
 
 from ..tools import company_data
@@ -18,7 +19,6 @@ from .common_autocomplete import (
     VIES_BE,
     VIES_BE_INVALID,
     VIES_DE_NO_NAME,
-    VIES_FR,
     WEBSITE_DOMAIN,
     AutocompleteCase,
 )
@@ -86,12 +86,16 @@ class TestViesEngine(ProviderCase):
 
     def test_invalid_number(self):
         self.assertEqual(self._vat_search("".join(VIES_BE_INVALID)), [])
-        data = self.env["res.partner"].enrich_by_duns(company_data.make_reference(self.vies.id, "".join(VIES_BE_INVALID)))
+        data = self.env["res.partner"].enrich_by_duns(
+            company_data.make_reference(self.vies.id, "".join(VIES_BE_INVALID))
+        )
         self.assertFailedWithoutCharge(data, "No company data was found")
 
     def test_member_state_that_shares_no_name(self):
         self.assertEqual(self._vat_search("".join(VIES_DE_NO_NAME)), [])
-        data = self.env["res.partner"].enrich_by_duns(company_data.make_reference(self.vies.id, "".join(VIES_DE_NO_NAME)))
+        data = self.env["res.partner"].enrich_by_duns(
+            company_data.make_reference(self.vies.id, "".join(VIES_DE_NO_NAME))
+        )
         self.assertFailedWithoutCharge(data, "No company data was found")
 
     def _enrich_be(self):
@@ -170,7 +174,9 @@ class TestGleifEngine(ProviderCase):
         self.assertEqual(self._pick(harbour)["country_id"]["id"], self.env.ref("base.uk").id)
 
     def test_unknown_lei(self):
-        data = self.env["res.partner"].enrich_by_duns(company_data.make_reference(self.gleif.id, "549300UNKNOWN0000099"))
+        data = self.env["res.partner"].enrich_by_duns(
+            company_data.make_reference(self.gleif.id, "549300UNKNOWN0000099")
+        )
         self.assertFailedWithoutCharge(data, "No company data was found")
 
     def test_not_a_lei_is_not_sent(self):
@@ -280,7 +286,9 @@ class TestWebsiteEngine(ProviderCase):
         self.assertFailedWithoutCharge(data, "No company data was found")
 
     def test_no_site(self):
-        self.assertFailedWithoutCharge(self.env["res.partner"].enrich_by_domain("nowhere-at-all.com"), "No company data")
+        self.assertFailedWithoutCharge(
+            self.env["res.partner"].enrich_by_domain("nowhere-at-all.com"), "No company data"
+        )
 
     def test_not_html(self):
         self.providers.pages[f"/sites/{WEBSITE_DOMAIN}/"] = ("application/pdf", b"%PDF-1.4")
@@ -329,17 +337,17 @@ class TestWebsiteEngine(ProviderCase):
         self.providers.mode["sites"] = "ratelimit"
         self.assertFailedWithoutCharge(self.env["res.partner"].enrich_by_domain(WEBSITE_DOMAIN), "too many requests")
 
-    def test_broken_engine_url_releases_the_hold(self):
-        """A programming or configuration error (not a provider failure) reaches the caller,
-        and the dispatch layer releases the hold: nothing charged."""
-        self.website.website_url = "http://[::1/{domain}"
-        # Not assertRaises: Odoo's rolls back what the block wrote, the ledger rows included.
-        with self.assertLogs("odoo.addons.iap_credits.models.iap_credit_dispatch", "ERROR"):
-            try:
-                self.env["res.partner"].enrich_by_domain(WEBSITE_DOMAIN)
-            except ValueError:
-                pass
-            else:
-                self.fail("the engine's error reaches the caller")
-        self.assertEqual(self._kinds(), ["reservation", "release"])
-        self.assertNothingCharged()
+    def test_malformed_redirection(self):
+        self.providers.redirects[f"/sites/{WEBSITE_DOMAIN}/"] = "http://127.0.0.1:99999/"
+        self.assertFailedWithoutCharge(self.env["res.partner"].enrich_by_domain(WEBSITE_DOMAIN), "unreadable")
+
+    def test_engine_urls_are_checked(self):
+        for field, url in (
+            ("website_url", "http://[::1/{domain}"),
+            ("website_url", "file:///etc/{domain}"),
+            ("vies_url", "ftp://vies.example.com"),
+            ("gleif_url", "http://127.0.0.1:99999/api"),
+        ):
+            with self.subTest(field=field, url=url), self.assertRaises(ValidationError):
+                self.website.write({field: url})
+        self.website.website_url = "https://proxy.example.com/sites/{domain}/"

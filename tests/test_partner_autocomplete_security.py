@@ -23,7 +23,10 @@ class TestPartnerAutocompleteSecurity(AutocompleteMixin, JsonRpcMixin, HttpCase)
         cls.portal = new_test_user(cls.env, login="ac_portal", groups="base.group_portal")
         cls.company_b = cls.env["res.company"].create({"name": "Autocomplete Security B"})
         cls.user_b = new_test_user(
-            cls.env, login="ac_user_b", groups="base.group_user", company_id=cls.company_b.id,
+            cls.env,
+            login="ac_user_b",
+            groups="base.group_user",
+            company_id=cls.company_b.id,
             company_ids=[(6, 0, cls.company_b.ids)],
         )
         cls.sandbox_b = cls.env["iap.autocomplete.engine"].create(
@@ -73,7 +76,9 @@ class TestPartnerAutocompleteSecurity(AutocompleteMixin, JsonRpcMixin, HttpCase)
     def test_internal_user_cannot_route_nor_configure(self):
         self.authenticate(self.user.login, self.user.login)
         self.assertRpcRefused(
-            self._call("iap.account", "write", [[self.ac_account.id], {"autocomplete_engine_ids": [(6, 0, [self.vies.id])]}])
+            self._call(
+                "iap.account", "write", [[self.ac_account.id], {"autocomplete_engine_ids": [(6, 0, [self.vies.id])]}]
+            )
         )
         self.assertRpcRefused(self._call("iap.autocomplete.engine", "create", [{"name": "Mine", "code": "sandbox"}]))
         self.assertRpcRefused(self._call("iap.autocomplete.engine", "write", [[self.sandbox.id], {"timeout": 60}]))
@@ -109,7 +114,9 @@ class TestPartnerAutocompleteSecurity(AutocompleteMixin, JsonRpcMixin, HttpCase)
         self.assertRpcRefused(self._call("iap.autocomplete.engine", "create", [{"name": "GLEIF", "code": "gleif"}]))
         self.assertRpcRefused(self._call("iap.autocomplete.engine", "write", [[self.sandbox.id], {"code": "website"}]))
         self.assertRpcRefused(
-            self._call("iap.autocomplete.engine", "write", [[self.vies.id], {"vies_url": "https://collector.example.com"}])
+            self._call(
+                "iap.autocomplete.engine", "write", [[self.vies.id], {"vies_url": "https://collector.example.com"}]
+            )
         )
         self.assertRpcRefused(self._call("iap.autocomplete.engine", "read", [[self.vies.id], ["vies_url"]]))
         self.assertEqual(self.sandbox.code, "sandbox")

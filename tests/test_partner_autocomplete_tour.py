@@ -23,8 +23,12 @@ class TestPartnerAutocompleteTour(AutocompleteMixin, HttpCase):
         self.start_tour("/odoo/contacts/new", "iap_credits_partner_autocomplete", login="admin")
         partner = self.env["res.partner"].search([("name", "=", self.entry.name)])
         self.assertEqual(len(partner), 1, "the widget saved the contact")
-        self.assertEqual((partner.street, partner.street2, partner.zip, partner.city), ("77 Ink Lane", "Unit 4", "93721", "Fresno"))
-        self.assertEqual((partner.country_id, partner.state_id), (self.env.ref("base.us"), self.env.ref("base.state_us_5")))
+        self.assertEqual(
+            (partner.street, partner.street2, partner.zip, partner.city), ("77 Ink Lane", "Unit 4", "93721", "Fresno")
+        )
+        self.assertEqual(
+            (partner.country_id, partner.state_id), (self.env.ref("base.us"), self.env.ref("base.state_us_5"))
+        )
         self.assertEqual((partner.vat, partner.phone), ("US12-3456789", "+1 559-555-0177"))
         self.assertEqual(partner.email, "hello@quillfeather-stationers.com")
         self.assertEqual(partner.website, "https://www.quillfeather-stationers.com")

@@ -112,7 +112,7 @@ def split_eu_vat(vat, country_code=None):
     for candidate in candidates:
         try:
             number = eu_vat.compact(candidate)
-        except Exception:  # noqa: BLE001, S112 - stdnum raises its own ValidationError subclasses
+        except Exception:
             continue
         prefix = number[:2].upper()
         if prefix in known and eu_vat.is_valid(number):
@@ -246,6 +246,16 @@ def registrable_domain(value):
     return domain or None
 
 
+def is_http_url(url):
+    """Whether ``url`` is an absolute http(s) URL with a host (and a valid port)."""
+    try:
+        parts = urlsplit(url)
+        valid_port = parts.port is None or parts.port > 0  # .port raises ValueError when out of range
+    except (ValueError, TypeError):
+        return False
+    return valid_port and parts.scheme in ("http", "https") and bool(parts.hostname)
+
+
 def is_public_address(address):
     """Whether an IP address is on the public internet (not loopback, private, link-local…)."""
     try:
@@ -349,7 +359,9 @@ def website_company(metadata):
     opengraph = next((item for item in metadata.get("opengraph") or [] if isinstance(item, dict)), {})
     email = _text(organization.get("email")) or _text(opengraph.get("og:email"))
     data = {
-        "name": _text(organization.get("legalName")) or _text(organization.get("name")) or _text(opengraph.get("og:site_name")),
+        "name": _text(organization.get("legalName"))
+        or _text(organization.get("name"))
+        or _text(opengraph.get("og:site_name")),
         "phone": _text(organization.get("telephone"), 64) or _text(opengraph.get("og:phone_number"), 64),
         "email": email.removeprefix("mailto:") if email and "@" in email else None,
         "vat": _text(organization.get("vatID"), 32) or _text(organization.get("taxID"), 32),
