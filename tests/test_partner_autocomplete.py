@@ -6,8 +6,11 @@ when company data was found, and nothing else is ever charged."""
 
 import base64
 
+from stdnum.eu import vat as eu_vat
+from stdnum.gb import vat as gb_vat
+
 from odoo.modules.neutralize import get_neutralization_queries
-from odoo.tests import tagged
+from odoo.tests import TransactionCase, tagged
 
 from ..tools import company_data
 from .common_autocomplete import AutocompleteCase
@@ -265,3 +268,48 @@ class TestPartnerAutocompleteNeutralize(AutocompleteCase):
             engines.mapped("vies_url") + engines.mapped("gleif_url") + engines.mapped("website_url"), [False] * 9
         )
         self.assertEqual(self._search("quillfeather")[0]["name"], self.entry.name, "the directory answers")
+
+
+@tagged("post_install", "-at_install")
+class TestPartnerAutocompleteDemo(TransactionCase):
+    """The demo: the admin autocompletes a company of the sandbox directory for one credit."""
+
+    def test_demo_admin_autocompletes_from_the_directory(self):
+        account = self.env.ref("iap_credits.iap_account_partner_autocomplete_demo", raise_if_not_found=False)
+        if not account:
+            self.skipTest("the database has no demo data")
+        admin = self.env.ref("base.user_admin")
+        Partner = self.env(user=admin)["res.partner"]
+        self.assertEqual(
+            self.env["iap.credit.dispatch"]._get_account("partner_autocomplete", admin.company_id), account
+        )
+        self.assertEqual((account.credit_mode, account.autocomplete_engine_ids.code), ("local", "sandbox"))
+        balance = account.credit_balance
+        self.assertGreater(balance, 0)
+        suggestions = Partner.autocomplete_by_name("Redwood Ridge", False)
+        self.assertEqual([s["name"] for s in suggestions], ["Redwood Ridge Outfitters Inc."])
+        data = Partner.enrich_by_duns(suggestions[0]["duns"])
+        self.assertEqual((data["city"], data["state_id"]["display_name"]), ("Fresno", "California (US)"))
+        self.assertTrue(data["logo"])
+        account.invalidate_recordset()
+        self.assertEqual(account.credit_balance, balance - 1, "one credit spent")
+
+    def test_demo_directory(self):
+        entries = self.env["iap.autocomplete.directory"].search([("id", "in", self._demo_entry_ids())])
+        if not entries:
+            self.skipTest("the database has no demo data")
+        self.assertGreaterEqual(len(entries), 15)
+        self.assertGreaterEqual(len(entries.country_id), 5, "companies of several countries")
+        for entry in entries:
+            with self.subTest(entry=entry.name):
+                self.assertTrue(entry.logo and entry.domain and entry.city and entry.phone and entry.email)
+                if entry.vat:
+                    checker = gb_vat if entry.vat.startswith("GB") else eu_vat
+                    self.assertTrue(checker.is_valid(entry.vat), "the widget recognizes it as a VAT number")
+
+    def _demo_entry_ids(self):
+        return (
+            self.env["ir.model.data"]
+            .search([("module", "=", "iap_credits"), ("model", "=", "iap.autocomplete.directory")])
+            .mapped("res_id")
+        )
