@@ -129,7 +129,8 @@ class IapAutocompleteApi(models.AbstractModel):
             # Not one of our suggestions, or of an engine the account no longer uses.
             return False, self.env._("This suggestion is no longer available: search the company again.")
         key = reference[1]
-        return self._local_enrich(account, engine, lambda engine: engine._autocomplete_enrich(key, timeout), key)
+        subject = f"{engine._autocomplete_subject(key)} ({engine.name})"
+        return self._local_enrich(account, engine, lambda engine: engine._autocomplete_enrich(key, timeout), subject)
 
     def _local_enrich_by_gst(self, account, params, timeout):
         vat = self._local_text(params.get("gst"))

@@ -153,6 +153,10 @@ class IapAutocompleteEngine(models.Model):
         """
         return {}
 
+    def _autocomplete_subject(self, key):
+        """What the key of a suggestion names, for the ledger (the company's name, an LEI…)."""
+        return key
+
     def _autocomplete_enrich_by_vat(self, vat, timeout):
         """The data of the company with the VAT (or GST) number ``vat``, or {}."""
         return {}

@@ -44,6 +44,13 @@ class IapAutocompleteEngine(models.Model):
         entry = self._sandbox_directory().browse(int(key)).exists().filtered("active")
         return entry._company_data() if entry else {}
 
+    def _autocomplete_subject(self, key):
+        """Override of `iap_credits`: the directory entry's name rather than its id."""
+        if self.code != "sandbox":
+            return super()._autocomplete_subject(key)
+        entry = self._sandbox_directory().browse(int(key)).exists() if key.isdigit() else None
+        return entry.name if entry else key
+
     def _autocomplete_enrich_by_vat(self, vat, timeout):
         """Override of `iap_credits` to find the company by its VAT (or GST) number."""
         if self.code != "sandbox":

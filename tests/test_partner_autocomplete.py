@@ -80,7 +80,7 @@ class TestPartnerAutocompleteSandbox(AutocompleteCase):
         self.assertEqual(self._kinds(), ["reservation", "capture"])
         self.assertCredits(self.ac_account, 9)
         capture = self.ac_account.transaction_ids.filtered(lambda t: t.kind == "capture")
-        self.assertIn("Company data", capture.description)
+        self.assertEqual(capture.description, "Company data: Quillfeather Stationers Inc. (Test sandbox)")
 
     def test_enrich_uses_the_service_price(self):
         self.service.credit_unit_price = 2.5
