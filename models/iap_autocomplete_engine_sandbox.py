@@ -39,16 +39,14 @@ class IapAutocompleteEngine(models.Model):
         """Override of `iap_credits`: the key of a suggestion is the directory entry's id."""
         if self.code != "sandbox":
             return super()._autocomplete_enrich(key, timeout)
-        if not key.isdigit():
-            return {}
-        entry = self._sandbox_directory().browse(int(key)).exists().filtered("active")
+        entry = self._sandbox_entry(key).filtered("active")
         return entry._company_data() if entry else {}
 
     def _autocomplete_subject(self, key):
         """Override of `iap_credits`: the directory entry's name rather than its id."""
         if self.code != "sandbox":
             return super()._autocomplete_subject(key)
-        entry = self._sandbox_directory().browse(int(key)).exists() if key.isdigit() else None
+        entry = self._sandbox_entry(key)
         return entry.name if entry else key
 
     def _autocomplete_enrich_by_vat(self, vat, timeout):
@@ -72,6 +70,12 @@ class IapAutocompleteEngine(models.Model):
     def _sandbox_directory(self):
         # Users search the directory through the engine without reading it themselves.
         return self.env["iap.autocomplete.directory"].sudo()
+
+    def _sandbox_entry(self, key):
+        """The directory entry of a suggestion's key, as a stranger may have written it."""
+        if not key.isdigit() or int(key) >= 2**31:  # ids are PostgreSQL integers
+            return self._sandbox_directory()
+        return self._sandbox_directory().browse(int(key)).exists()
 
     def _sandbox_find_vat(self, vat, country_code=None):
         """The entry with the VAT number ``vat``, typed with or without its country prefix."""

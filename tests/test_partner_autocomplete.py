@@ -154,9 +154,11 @@ class TestPartnerAutocompleteSandbox(AutocompleteCase):
                 data = Partner.enrich_by_duns(reference)
                 self.assertTrue(data.get("error"), data)
         self.assertEqual(self._kinds(), [], "refused before any hold")
-        data = Partner.enrich_by_duns(f"local:{self.sandbox.id}:not-a-number")
-        self.assertTrue(data["error"])
-        self.assertEqual(self._kinds(), ["reservation", "release"])
+        for key in ("not-a-number", "9" * 30, "-1", "0"):
+            with self.subTest(key=key):
+                data = Partner.enrich_by_duns(f"local:{self.sandbox.id}:{key}")
+                self.assertIn("No company data was found", data["error_message"])
+        self.assertEqual(self._kinds(), ["reservation", "release"] * 4, "asked, found nothing, not charged")
 
     def test_parameters_of_any_type(self):
         Partner = self.env["res.partner"]
