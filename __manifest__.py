@@ -16,6 +16,7 @@
         "payment",
         "contacts",
         "account",
+        "partner_autocomplete",
     ],
     "external_dependencies": {
         "python": [
@@ -27,6 +28,8 @@
             "dateparser",
             "price_parser",
             "python-stdnum",
+            "extruct",
+            "tldextract",
         ],
     },
     "data": [
@@ -54,12 +57,19 @@
         "data/iap_service_data.xml",
         "views/account_move_views.xml",
         "views/iap_account_digitization_views.xml",
+        # Partner autocomplete through local credits and engines
+        "security/iap_credits_autocomplete_security.xml",
+        "views/iap_autocomplete_engine_views.xml",
+        "views/iap_autocomplete_directory_views.xml",
+        "views/iap_account_autocomplete_views.xml",
+        "views/iap_autocomplete_menus.xml",
     ],
     "demo": [
         "demo/iap_credits_demo.xml",
         "demo/iap_credit_pack_demo.xml",
         "demo/iap_credits_sms_demo.xml",
         "demo/iap_digitization_demo.xml",
+        "demo/iap_autocomplete_demo.xml",
         # after every demo account: the alerts of the accounts that already run low
         "demo/iap_credits_alert_demo.xml",
     ],

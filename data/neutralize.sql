@@ -21,3 +21,16 @@ UPDATE iap_account
  WHERE digitization_gateway IS DISTINCT FROM 'tesseract'
     OR digitization_http_url IS NOT NULL
     OR digitization_http_api_key IS NOT NULL;
+
+-- Partner autocomplete: every engine answers from the company directory of this database
+-- (the sandbox), and forgets the providers' URLs: names, VAT numbers and domains typed on
+-- the copy are sent nowhere.
+UPDATE iap_autocomplete_engine
+   SET code = 'sandbox',
+       vies_url = NULL,
+       gleif_url = NULL,
+       website_url = NULL
+ WHERE code IS DISTINCT FROM 'sandbox'
+    OR vies_url IS NOT NULL
+    OR gleif_url IS NOT NULL
+    OR website_url IS NOT NULL;

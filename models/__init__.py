@@ -3,9 +3,17 @@ from . import account_move
 from . import iap_account
 from . import iap_account_alert
 from . import iap_account_catalog
+from . import iap_account_autocomplete
 from . import iap_account_digitization
 from . import iap_account_digitization_http
 from . import iap_account_sms
+from . import iap_autocomplete_api
+from . import iap_autocomplete_directory
+from . import iap_autocomplete_engine
+from . import iap_autocomplete_engine_gleif
+from . import iap_autocomplete_engine_sandbox
+from . import iap_autocomplete_engine_vies
+from . import iap_autocomplete_engine_website
 from . import iap_credit_alert
 from . import iap_credit_dispatch
 from . import iap_credit_pack

@@ -45,8 +45,8 @@ class IapAccount(models.Model):
 
         Each local engine adds its service with an override in its own file, e.g.
         ``return super()._get_local_engine_fields() | {"sms": "sms_gateway_id"}``. The
-        field holds the engine (a selection) or gateway (a many2one) an account of the
-        service uses; it names the engine in View My Services.
+        field holds the engine (a selection), gateway (a many2one) or engines (a many2many,
+        in their order) an account of the service uses; it names them in View My Services.
 
         :return: ``{service technical name: name of the iap.account field of its engine}``
         :rtype: dict
@@ -76,6 +76,8 @@ class IapAccount(models.Model):
         value = self.sudo()[field_name]
         if field.type == "many2one":
             return value.display_name
+        if field.type == "many2many":  # engines asked in their order
+            return ", ".join(value.mapped("display_name"))
         if field.type == "selection":
             return dict(field._description_selection(self.env)).get(value)
         return value and str(value)

@@ -33,12 +33,14 @@ IAP_ENDPOINT_PARAMS = (
 # The stock clients refuse to call during tests (`iap_jsonrpc`, which every stock IAP client
 # uses, and the account information fetch of the account form), which would hide a call from
 # any test: these guards are lifted while a test records, so that calls really go out to the
-# recorder. Partner autocomplete keeps its own guard while it has no local engine: the web
-# client's first load enriches the company through it, a call of an Odoo IAP service; a local
-# engine for it lifts `odoo.addons.partner_autocomplete.models.iap_autocomplete_api.modules` too.
+# recorder (partner autocomplete has a guard of its own in front of its `iap_jsonrpc`).
 STOCK_TEST_GUARDS = (
     ("odoo.addons.iap.tools.iap_tools.modules", SimpleNamespace(module=SimpleNamespace(current_test=None))),
     ("odoo.addons.iap.models.iap_account.module", SimpleNamespace(current_test=None)),
+    (
+        "odoo.addons.partner_autocomplete.models.iap_autocomplete_api.modules",
+        SimpleNamespace(module=SimpleNamespace(current_test=None)),
+    ),
 )
 
 

@@ -3,8 +3,9 @@
 
 Every stock IAP endpoint parameter points at a recorder on 127.0.0.1 and the stock
 clients' test guards are lifted (see `iap_recorder`): the user journeys of the local
-services — SMS from a contact, the composer, the queue, digitizing a bill, buying a pack,
-View My Services, the account form, the stock settings buttons — must leave it empty.
+services — SMS from a contact, the composer, the queue, digitizing a bill, partner
+autocomplete, buying a pack, View My Services, the account form, the stock settings
+buttons — must leave it empty.
 The same calls on an *Odoo IAP* account do reach it: the recorder sees what would go out.
 """
 
@@ -42,6 +43,42 @@ class NoSilentCallCase(IapRecorderMixin, IapSmsHttpCase):
         cls.odoo_account = cls.env["iap.account"].create(
             {"name": "Lead Generation", "service_id": cls.env.ref("iap.iap_service_reveal").id}
         )
+
+    def _local_autocomplete(self, credit_mode="local"):
+        """The company's partner autocomplete account (the demo's), on the Sandbox engine
+        with one directory entry; ``credit_mode`` "odoo" puts it on Odoo IAP instead."""
+        account = self.env["iap.account"].get("partner_autocomplete")
+        sandbox = self.env["iap.autocomplete.engine"].create({"name": "No call sandbox", "code": "sandbox"})
+        account.sudo().write({"credit_mode": credit_mode, "autocomplete_engine_ids": [(6, 0, sandbox.ids)]})
+        if credit_mode == "local":
+            account._credits_grant(5, "Welcome")
+        self.env["iap.autocomplete.directory"].create(
+            {
+                "name": "Quiet Harbour Supplies",
+                "vat": "BE0477472701",
+                "city": "Ghent",
+                "country_id": self.env.ref("base.be").id,
+                "website": "https://quiet-harbour.example.com",
+            }
+        )
+        return account
+
+    def _autocomplete_journey(self):
+        """What the stock widget asks, as a contact manager over JSON-RPC: a name search,
+        a VAT search, the picked suggestion, a domain.
+
+        :return: ``{step: JSON-RPC answer}``
+        """
+        self.authenticate(self.user.login, self.user.login)
+        by_name = self._call("res.partner", "autocomplete_by_name", ["Quiet Harbour", 0])
+        answers = {
+            "autocomplete_by_name": by_name,
+            "autocomplete_by_vat": self._call("res.partner", "autocomplete_by_vat", ["BE0477472701", 0]),
+            "enrich_by_domain": self._call("res.partner", "enrich_by_domain", ["quiet-harbour.example.com"]),
+        }
+        suggestion = (by_name.get("result") or [{}])[0]
+        answers["enrich_by_duns"] = self._call("res.partner", "enrich_by_duns", [suggestion.get("duns") or "1"])
+        return answers
 
     def _stock_account_buttons(self, account):
         """What the account form and the stock SMS settings do with an account, as an
@@ -134,6 +171,18 @@ class TestNoSilentCallForLocalAccounts(NoSilentCallCase):
         self._call_kw("account.move", "action_digitize", [bill.ids])
         self.env["account.move"]._digitize_queued()
         self.assertEqual(bill.digitization_state, "done", bill.digitization_error)
+        self.assertNothingSentToOdoo()
+
+    def test_partner_autocomplete_journeys(self):
+        """Search by name and by VAT, pick a suggestion, enrich by domain, the company's own
+        enrichment: answered by the Sandbox, one credit for the picked company."""
+        account = self._local_autocomplete()
+        answers = self._autocomplete_journey()
+        self.assertEqual(answers["autocomplete_by_name"]["result"][0]["name"], "Quiet Harbour Supplies")
+        self.assertEqual(answers["enrich_by_duns"]["result"]["city"], "Ghent")
+        self.env.company._enrich()
+        account.invalidate_recordset()
+        self.assertLess(account.credit_available, 5, "the local account paid")
         self.assertNothingSentToOdoo()
 
     def test_buy_a_pack_from_the_settings(self):
@@ -236,6 +285,13 @@ class TestRecorderCatchesOdooCalls(NoSilentCallCase):
         self._send_from_contact_over_rpc(self.user, body="Hello through Odoo")
         self.assertIn("/api/sms/3/send", self.recorder.paths())
         self.assertIn(self.account.sudo().account_token, self._tokens())
+
+    def test_partner_autocomplete_reaches_odoo(self):
+        self._local_autocomplete(credit_mode="odoo")
+        self._autocomplete_journey()
+        for action in ("search_by_name", "search_by_vat", "enrich_by_domain"):
+            with self.subTest(action=action):
+                self.assertIn(f"/api/dnb/1/{action}", self.recorder.paths())
 
     def test_stock_buttons_reach_odoo(self):
         answers = self._stock_account_buttons(self.account)
