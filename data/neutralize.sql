@@ -21,3 +21,14 @@ UPDATE iap_account
  WHERE digitization_gateway IS DISTINCT FROM 'tesseract'
     OR digitization_http_url IS NOT NULL
     OR digitization_http_api_key IS NOT NULL;
+
+-- Snail mail: every provider becomes the sandbox, which keeps the letters in the Post
+-- Outbox and posts none; the providers' URLs, keys and secrets are blanked.
+UPDATE iap_snailmail_gateway
+   SET code = 'sandbox',
+       http_url = NULL,
+       http_auth_value = NULL,
+       http_callback_token = NULL,
+       postgrid_api_key = NULL,
+       postgrid_api_url = NULL,
+       postgrid_webhook_secret = NULL;

@@ -6,6 +6,7 @@ from . import iap_account_catalog
 from . import iap_account_digitization
 from . import iap_account_digitization_http
 from . import iap_account_sms
+from . import iap_account_snailmail
 from . import iap_credit_alert
 from . import iap_credit_dispatch
 from . import iap_credit_pack
@@ -16,8 +17,13 @@ from . import iap_sms_gateway_http
 from . import iap_sms_gateway_twilio
 from . import iap_sms_message
 from . import iap_sms_rate
+from . import iap_snailmail_gateway
+from . import iap_snailmail_gateway_http
+from . import iap_snailmail_gateway_postgrid
+from . import iap_snailmail_post
 from . import ir_qweb
 from . import payment_transaction
 from . import res_company
 from . import res_partner
 from . import sms_sms
+from . import snailmail_letter
