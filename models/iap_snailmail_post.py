@@ -390,8 +390,17 @@ class IapSnailmailPost(models.Model):
 
     @api.model
     def _cron_poll_status(self, batch_size=100):
-        """Scheduled action: ask the providers about letters they accepted, not final yet,
-        those asked about longest ago first."""
+        """Scheduled action: ask the providers about letters they accepted, not final yet."""
+        polled = self._poll_status(batch_size=batch_size)
+        self.env["ir.cron"]._commit_progress(polled, remaining=0)
+
+    @api.model
+    def _poll_status(self, batch_size=100):
+        """Ask the providers about up to ``batch_size`` letters they accepted, not final yet,
+        those asked about longest ago first.
+
+        :return: how many letters were asked about
+        """
         since = fields.Datetime.now() - timedelta(days=POLL_DAYS)
         posts = self.sudo().search(
             [
@@ -409,7 +418,7 @@ class IapSnailmailPost(models.Model):
         for gateway, gateway_posts in posts.grouped("gateway_id").items():
             if gateway:
                 gateway._snailmail_poll(gateway_posts)
-        self.env["ir.cron"]._commit_progress(len(posts), remaining=0)
+        return len(posts)
 
     @api.model
     def _letters_to_retry(self):
