@@ -45,7 +45,11 @@ class IapSnailmailPost(models.Model):
     _rec_name = "recipient_name"
 
     letter_id = fields.Many2one(
-        "snailmail.letter", string="Letter", readonly=True, index="btree_not_null", ondelete="set null"
+        "snailmail.letter",
+        readonly=True,
+        index="btree_not_null",
+        ondelete="set null",
+        help="The stock letter (Settings > Technical > Snailmail Letters) this attempt posted.",
     )
     account_id = fields.Many2one("iap.account", readonly=True, index=True, ondelete="restrict")
     gateway_id = fields.Many2one(
@@ -58,7 +62,7 @@ class IapSnailmailPost(models.Model):
     res_model = fields.Char(string="Document Model", readonly=True)
     res_id = fields.Integer(string="Document ID", readonly=True)
     document_name = fields.Char(string="Document", readonly=True, help="The document posted, e.g. the invoice.")
-    recipient_name = fields.Char(string="Recipient Name", readonly=True)
+    recipient_name = fields.Char(readonly=True, help="The name the letter was addressed to.")
     address = fields.Text(readonly=True, help="The recipient's address, as sent to the provider.")
     country_id = fields.Many2one("res.country", readonly=True)
     pdf = fields.Binary(string="PDF", attachment=True, readonly=True, help="The letter exactly as it was posted.")

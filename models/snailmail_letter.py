@@ -5,6 +5,7 @@ import logging
 from markupsafe import Markup
 
 from odoo import api, models
+from odoo.exceptions import AccessError
 
 from .iap_account import in_test_transaction
 from .iap_account_snailmail import SNAILMAIL_SERVICE
@@ -20,6 +21,26 @@ class SnailmailLetter(models.Model):
     in error, the queue job — is the stock one."""
 
     _inherit = "snailmail.letter"
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        """Override of `snailmail`: a letter is paid by its company's account, so a user
+        only creates letters of the companies they belong to (stock lets any internal user
+        create letters for any company over RPC)."""
+        self._iap_credits_check_companies([vals.get("company_id") for vals in vals_list])
+        return super().create(vals_list)
+
+    def write(self, vals):
+        if "company_id" in vals:
+            self._iap_credits_check_companies([vals["company_id"]])
+        return super().write(vals)
+
+    def _iap_credits_check_companies(self, company_ids):
+        if self.env.su:
+            return
+        foreign = {company_id for company_id in company_ids if company_id} - set(self.env.user.company_ids.ids)
+        if foreign:
+            raise AccessError(self.env._("You cannot send letters paid by a company you do not belong to."))
 
     def _iap_credits_split(self):
         """The letters by the account that pays for them.
