@@ -17,12 +17,16 @@ class IapAccount(models.Model):
         tracking=True,
         help="How the letters paid with this account's local credits are printed and posted.",
     )
+    # The service's prices, shown and (by administrators, who may write services) set here:
+    # stock has no menu for IAP services. They are the same for every account of the service.
     snailmail_letter_price = fields.Float(
         related="service_id.credit_unit_price",
+        readonly=False,
         string="Credits per Letter",
-        help="Credits charged for a one-page letter (the service's Credits per Unit).",
+        help="Credits charged for a one-page letter (the service's Credits per Unit), for every account "
+        "of the service.",
     )
-    snailmail_page_price = fields.Float(related="service_id.snailmail_page_price")
+    snailmail_page_price = fields.Float(related="service_id.snailmail_page_price", readonly=False)
     snailmail_post_count = fields.Integer(compute="_compute_snailmail_post_count", string="Letters Posted")
 
     @api.model

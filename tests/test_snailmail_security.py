@@ -41,6 +41,13 @@ class TestSnailmailSecurity(SnailmailMixin, JsonRpcMixin, HttpCase):
         for field in ("postgrid_api_key", "postgrid_webhook_secret", "postgrid_api_url"):
             self.assertRpcRefused(self._call("iap.snailmail.gateway", "read", [[postgrid.id], [field]]))
 
+    def test_prices_are_the_administrators(self):
+        self.authenticate("sn_manager", "sn_manager")
+        self.assertRpcRefused(self._call("iap.account", "write", [[self.account.id], {"snailmail_page_price": 0}]))
+        self.authenticate("admin", "admin")
+        self.assertRpcDone(self._call("iap.account", "write", [[self.account.id], {"snailmail_page_price": 0.25}]))
+        self.assertEqual(self.service.snailmail_page_price, 0.25)
+
     def test_users_see_their_own_letters(self):
         mine = self._letter(user_id=self.user.id)
         theirs = self._letter(user_id=self.other_user.id)
