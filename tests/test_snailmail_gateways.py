@@ -6,6 +6,7 @@ import base64
 import json
 import time
 
+from odoo.modules.neutralize import neutralize_database
 from odoo.tests import tagged
 
 from .common import IapCreditsCase
@@ -266,3 +267,37 @@ class TestHttpProvider(ProviderFailureMixin, SnailmailMixin, IapCreditsCase):
         letter = self._letter()
         letter._snailmail_print()
         self._assert_failed(letter, reason_part="has no API URL")
+
+
+@tagged("post_install", "-at_install")
+class TestSnailmailNeutralizedCopy(SnailmailMixin, IapCreditsCase):
+    """A neutralized copy posts nothing: its letters stay in the Post Outbox."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        setup_snailmail(cls)
+        cls.account._credits_grant(10, "Welcome")
+
+    def test_neutralized_copy_posts_nothing(self):
+        api = self._start_api("postgrid")
+        postgrid = self._postgrid_gateway(api.url)
+        http = self._http_gateway(api.url)
+        self.account.snailmail_gateway_id = postgrid
+        self._letter()._snailmail_print()
+        self.assertEqual(len(api.posts), 1, "production posts through PostGrid")
+
+        self.env.flush_all()
+        neutralize_database(self.env.cr)
+        self.env.invalidate_all()
+
+        for gateway in postgrid | http:
+            self.assertEqual(gateway.code, "sandbox")
+        self.assertFalse(postgrid.postgrid_api_key or postgrid.postgrid_webhook_secret or postgrid.postgrid_api_url)
+        self.assertFalse(http.http_url or http.http_auth_value or http.http_callback_token)
+        letter = self._letter()
+        letter._snailmail_print()
+        self.assertEqual(letter.state, "sent")
+        self.assertEqual(len(api.posts), 1, "nothing more left this server")
+        self.assertEqual(self._posts(letter).gateway_code, "sandbox")
+        self.assertCredits(self.account, 8)
