@@ -30,6 +30,11 @@ class IapAccount(models.Model):
     snailmail_post_count = fields.Integer(compute="_compute_snailmail_post_count", string="Letters Posted")
 
     @api.model
+    def _get_local_engine_fields(self):
+        """Override of `iap_credits`: snail mail has local engines, its providers (the catalog)."""
+        return super()._get_local_engine_fields() | {SNAILMAIL_SERVICE: "snailmail_gateway_id"}
+
+    @api.model
     def _get_routing_fields(self):
         """Override of `iap_credits`: the provider decides where the account's letters go."""
         return super()._get_routing_fields() | {"snailmail_gateway_id"}

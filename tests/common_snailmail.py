@@ -221,50 +221,6 @@ class FakePrintApi:
         self.server.server_close()
 
 
-class RecordingServer:
-    """An HTTP server that answers every request with a stock IAP JSON-RPC error and
-    records it: pointed at by the stock endpoint parameters, it proves what reached them."""
-
-    def __init__(self):
-        self.requests = []
-        recorder = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                recorder.requests.append({"path": self.path, "body": body})
-                data = json.dumps(
-                    {
-                        "jsonrpc": "2.0",
-                        "id": None,
-                        "error": {"code": 200, "message": "recorded", "data": {"name": "odoo.exceptions.UserError"}},
-                    }
-                ).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            do_GET = do_POST
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def start(self):
-        self.thread.start()
-        return self
-
-    def stop(self):
-        self.server.shutdown()
-        self.server.server_close()
-
-
 def setup_snailmail(cls):
     """Give a test class a local snail mail account (``account``, no credits) on a sandbox
     (``sandbox``), priced 1 credit per letter and 0.5 per extra page, a company and a

@@ -3,11 +3,10 @@
 error codes, chatter notifications, the queue job, pricing, and the ledger."""
 
 from odoo import Command
-from odoo.exceptions import AccessError
 from odoo.tests import tagged
 
 from .common import IapCreditsCase
-from .common_snailmail import RecordingServer, SnailmailMixin, make_pdf, setup_snailmail
+from .common_snailmail import SnailmailMixin, make_pdf, setup_snailmail
 
 
 @tagged("post_install", "-at_install")
@@ -255,38 +254,6 @@ class TestSnailmailSending(SnailmailMixin, IapCreditsCase):
         self.assertEqual(len(api.posts), 50)
         self.assertEqual(len(letters.filtered(lambda letter: letter.state == "sent")), 40)
         self.assertCredits(self.account, 100 - expected)
-
-    # ------------------------------------------------------------
-    # Nothing goes to Odoo's snail mail server for a local account
-    # ------------------------------------------------------------
-
-    def test_nothing_reaches_snailmail_endpoint(self):
-        recorder = RecordingServer().start()
-        self.addCleanup(recorder.stop)
-        params = self.env["ir.config_parameter"].sudo()
-        for key in ("snailmail.endpoint", "iap.endpoint"):
-            params.set_param(key, recorder.url)
-        self.account._credits_grant(10, "Welcome")
-        letter = self._letter()
-        letter._snailmail_print()  # posted
-        failed = self._letter(pdf=b"nonsense")
-        failed._snailmail_print()  # refused before the provider
-        short = self._letter(pages=30)  # more than the credits
-        short._snailmail_print()
-        self.env["snailmail.letter"]._snailmail_cron(autocommit=False)
-        self.account.action_open_snailmail_posts()
-        self.assertEqual([letter.state, failed.error_code, short.error_code], ["sent", "FORMAT_ERROR", "CREDIT_ERROR"])
-        self.assertEqual(recorder.requests, [], "no request reached Odoo's IAP servers")
-
-        # A company whose account is in Odoo IAP mode takes the stock path to that endpoint, which
-        # stock refuses to call during tests (iap_jsonrpc): the letter fails as stock fails it.
-        self.account.credit_mode = "odoo"
-        stock_letter = self._letter()
-        with self.assertRaisesRegex(AccessError, "Unavailable during tests"):
-            stock_letter._snailmail_print_valid_address()
-        self.assertEqual(stock_letter.error_code, "UNKNOWN_ERROR")
-        self.assertFalse(self._posts(stock_letter))
-        self.assertEqual(recorder.requests, [])
 
 
 @tagged("post_install", "-at_install")
