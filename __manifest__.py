@@ -17,6 +17,8 @@
         "contacts",
         "account",
         "partner_autocomplete",
+        # Snail mail: the stock letters of Send & Print "by Post" (auto-installed with invoicing).
+        "snailmail_account",
     ],
     "external_dependencies": {
         "python": [
@@ -30,6 +32,7 @@
             "python-stdnum",
             "extruct",
             "tldextract",
+            "postgrid-python",
         ],
     },
     "data": [
@@ -50,7 +53,6 @@
         "views/iap_account_sms_views.xml",
         "views/res_partner_views.xml",
         "wizard/sms_composer_views.xml",
-        "views/menus.xml",
         "views/credit_purchase_templates.xml",
         "data/mail_template_data.xml",
         "views/iap_account_alert_views.xml",
@@ -63,6 +65,13 @@
         "views/iap_autocomplete_directory_views.xml",
         "views/iap_account_autocomplete_views.xml",
         "views/iap_autocomplete_menus.xml",
+        # Snail mail through local credits and print-and-mail providers
+        "security/iap_credits_snailmail_security.xml",
+        "views/iap_snailmail_gateway_views.xml",
+        "views/iap_snailmail_post_views.xml",
+        "views/iap_account_snailmail_views.xml",
+        # Menus last: they point at the actions of every view file above.
+        "views/menus.xml",
     ],
     "demo": [
         "demo/iap_credits_demo.xml",
@@ -70,6 +79,7 @@
         "demo/iap_credits_sms_demo.xml",
         "demo/iap_digitization_demo.xml",
         "demo/iap_autocomplete_demo.xml",
+        "demo/iap_credits_snailmail_demo.xml",
         # after every demo account: the alerts of the accounts that already run low
         "demo/iap_credits_alert_demo.xml",
     ],

@@ -34,3 +34,13 @@ UPDATE iap_autocomplete_engine
     OR vies_url IS NOT NULL
     OR gleif_url IS NOT NULL
     OR website_url IS NOT NULL;
+-- Snail mail: every provider becomes the sandbox, which keeps the letters in the Post
+-- Outbox and posts none; the providers' URLs, keys and secrets are blanked.
+UPDATE iap_snailmail_gateway
+   SET code = 'sandbox',
+       http_url = NULL,
+       http_auth_value = NULL,
+       http_callback_token = NULL,
+       postgrid_api_key = NULL,
+       postgrid_api_url = NULL,
+       postgrid_webhook_secret = NULL;

@@ -68,6 +68,7 @@ def main():
     parser.add_argument("--url", default="http://localhost:8069")
     parser.add_argument("--db", default="iap_credits_demo")
     parser.add_argument("--port", type=int, default=9333, help="Chromium's DevTools port")
+    parser.add_argument("--only", default="", help="comma-separated file names to take, e.g. post_outbox.png")
     args = parser.parse_args()
 
     pages = {
@@ -77,7 +78,10 @@ def main():
         "credits_used.png": "/odoo/action-iap_credits.iap_credit_transaction_action_analysis",
         "sms_outbox.png": "/odoo/action-iap_credits.iap_sms_message_action",
         "digitized_bill.png": "/odoo/action-account.action_move_in_invoice_type/{bill}",
+        "post_outbox.png": "/odoo/action-iap_credits.iap_snailmail_post_action/{post}",
     }
+    if args.only:
+        pages = {name: path for name, path in pages.items() if name in args.only.split(",")}
     session_id = login(args.url, args.db)
 
     def first_id(model, domain):
@@ -95,6 +99,7 @@ def main():
     ids = {
         "sms": first_id("iap.account", [["service_name", "=", "sms"], ["credit_mode", "=", "local"]]),
         "bill": first_id("account.move", [["digitization_state", "=", "done"]]),
+        "post": first_id("iap.snailmail.post", [["state", "=", "accepted"]]),
     }
 
     profile = tempfile.mkdtemp(prefix="iap_credits_chromium_")

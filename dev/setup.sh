@@ -24,6 +24,7 @@ APT_PACKAGES=(
   chromium                                  # Odoo tours (headless browser)
   tesseract-ocr tesseract-ocr-eng tesseract-ocr-fra tesseract-ocr-deu
   tesseract-ocr-chi-sim poppler-utils       # document digitization
+  wkhtmltopdf                               # PDF reports: invoices, letters posted by snail mail
 )
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
@@ -32,8 +33,17 @@ done
 if ((${#missing[@]})); then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     say "installing system packages: ${missing[*]}"
-    apt-get update -qq >&2
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >&2
+    # Another apt run (a parallel set-up, unattended upgrades) may hold the dpkg lock:
+    # apt waits for it up to the timeout, and the whole install is retried a few times.
+    for attempt in 1 2 3 4 5; do
+      if apt-get -o DPkg::Lock::Timeout=120 update -qq >&2 &&
+        DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=120 install -y -qq "${missing[@]}" >&2; then
+        break
+      fi
+      [ "$attempt" = 5 ] && { say "ERROR: could not install ${missing[*]}"; exit 2; }
+      say "apt is busy or failed (attempt $attempt); retrying in 20 s"
+      sleep 20
+    done
   else
     say "WARNING: missing system packages (install them as root): ${missing[*]}"
   fi

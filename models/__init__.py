@@ -14,6 +14,7 @@ from . import iap_autocomplete_engine_gleif
 from . import iap_autocomplete_engine_sandbox
 from . import iap_autocomplete_engine_vies
 from . import iap_autocomplete_engine_website
+from . import iap_account_snailmail
 from . import iap_credit_alert
 from . import iap_credit_dispatch
 from . import iap_credit_pack
@@ -24,8 +25,13 @@ from . import iap_sms_gateway_http
 from . import iap_sms_gateway_twilio
 from . import iap_sms_message
 from . import iap_sms_rate
+from . import iap_snailmail_gateway
+from . import iap_snailmail_gateway_http
+from . import iap_snailmail_gateway_postgrid
+from . import iap_snailmail_post
 from . import ir_qweb
 from . import payment_transaction
 from . import res_company
 from . import res_partner
 from . import sms_sms
+from . import snailmail_letter

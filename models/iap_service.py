@@ -1,6 +1,7 @@
 # Part of iap_credits. See LICENSE file for full copyright and licensing details.
 
 from odoo import api, fields, models
+from odoo.tools import float_round
 
 
 class IapService(models.Model):
@@ -54,3 +55,37 @@ class IapService(models.Model):
         """:return: ``{prefix: credits per segment}`` of this service"""
         self.ensure_one()
         return {rate.prefix: rate.credit_price for rate in self.sudo().sms_rate_ids}
+
+    # ------------------------------------------------------------
+    # SNAIL MAIL: price of a letter
+    # ------------------------------------------------------------
+
+    snailmail_page_price = fields.Float(
+        string="Credits per Extra Page",
+        digits="IAP Credits",
+        default=0.0,
+        help="Snail mail: credits charged for each page of a letter beyond the first, on top of Credits per "
+        "Unit (the price of a one-page letter). Pages are those of the document as posted: the cover page "
+        "and the blank back of a two-sided cover included.",
+    )
+
+    _snailmail_page_price_positive = models.Constraint(
+        "CHECK(snailmail_page_price >= 0)",
+        "The credits per extra page of a service cannot be negative.",
+    )
+
+    def _snailmail_letter_price(self, pages):
+        """The one place that prices a letter posted with local credits.
+
+        A letter costs the service's Credits per Unit, whatever its length, plus Credits
+        per Extra Page for each page beyond the first. The pages are those of the PDF as it
+        is posted: the stock cover page (and the blank page stock adds behind it when the
+        letter is printed on both sides) count, since the provider prints them.
+
+        :param int pages: pages of the letter's final PDF (at least 1)
+        :return: credits
+        """
+        self.ensure_one()
+        service = self.sudo()
+        extra = max(int(pages or 1) - 1, 0)
+        return float_round(service.credit_unit_price + extra * service.snailmail_page_price, precision_digits=4)
