@@ -79,6 +79,8 @@ _PENDING = SQL(
 class IapAccount(models.Model):
     _inherit = "iap.account"
 
+    # The stock label ("Email Alert Threshold") is tracked in the chatter: it is the form's.
+    warning_threshold = fields.Float(string="Warning Threshold")
     warning_enabled = fields.Boolean(
         string="Receive threshold warning",
         tracking=True,
@@ -425,10 +427,10 @@ class IapAccount(models.Model):
                 )
             addresses = ", ".join(address for address, _lang in recipients[account.id])
             notes[account.id] = Markup("<p>%s</p>") % self.env._(
-                "Low-credit alert emailed to %(recipients)s: %(available)s credits available, below %(level)s.",
+                "Low-credit alert emailed to %(recipients)s: %(available)s available, below %(level)s.",
                 recipients=addresses,
-                available=f"{account.credit_available:.2f}",
-                level=f"{account.warning_alert_level:.2f}",
+                available=account._format_credits(account.credit_available),
+                level=account._format_credits(account.warning_alert_level),
             )
             log_values.append(
                 {
