@@ -1,5 +1,7 @@
 # Part of iap_credits. See LICENSE file for full copyright and licensing details.
 
+from markupsafe import Markup
+
 from odoo import api, fields, models
 from odoo.tools import float_compare
 
@@ -38,6 +40,11 @@ class SmsComposer(models.TransientModel):
         string="Buy Credits",
         help="The page where credits for SMS are bought.",
     )
+    iap_credits_warning = fields.Html(
+        compute="_compute_iap_credits_estimate",
+        string="Credits Warning",
+        help="Shown before sending when the credits are short: what is missing, and a link to buy credits.",
+    )
 
     @api.depends(
         "body",
@@ -70,6 +77,25 @@ class SmsComposer(models.TransientModel):
                 float_compare(composer.iap_credits_estimate, composer.iap_credits_available, precision_digits=4) > 0
             )
             composer.iap_credits_buy_url = buy_url if composer.iap_credits_short else False
+            composer.iap_credits_warning = composer._iap_credits_warning(account) if composer.iap_credits_short else False
+
+    def _iap_credits_warning(self, account):
+        """The warning of a composer whose estimate exceeds the credits available: the
+        figures as Odoo formats them, and the link to buy credits, in the user's language."""
+        self.ensure_one()
+        message = self.env._(
+            "Not enough credits: this message needs %(needed)s, %(available)s available. "
+            "The SMS that cannot be paid will not be sent, and nothing is charged for them.",
+            needed=account._format_credits(self.iap_credits_estimate),
+            available=account._format_credits(self.iap_credits_available),
+        )
+        if not self.iap_credits_buy_url:
+            return Markup("<span>%s</span>") % message
+        return Markup('<span>%s</span> <a href="%s" target="_blank" class="fw-bold o_iap_credits_sms_buy">%s</a>') % (
+            message,
+            self.iap_credits_buy_url,
+            self.env._("Buy credits"),
+        )
 
     def _iap_credits_numbers(self, with_rates=False):
         """Destinations in E.164 of the composer.
