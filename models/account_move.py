@@ -431,7 +431,10 @@ class AccountMove(models.Model):
                     [self],
                     lambda move: price,
                     perform,
-                    self.env._("Digitization of %(bill)s", bill=self.name if self.name not in (False, "/") else f"{self.display_name} #{self.id}"),
+                    self.env._(
+                        "Digitization of %(bill)s",
+                        bill=self.name if self.name not in (False, "/") else f"{self.display_name} #{self.id}",
+                    ),
                     reference=document["name"],
                     origin=self,
                     settle_after_commit=True,

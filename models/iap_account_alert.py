@@ -79,8 +79,9 @@ _PENDING = SQL(
 class IapAccount(models.Model):
     _inherit = "iap.account"
 
-    # The stock label ("Email Alert Threshold") is tracked in the chatter: it is the form's.
-    warning_threshold = fields.Float(string="Warning Threshold")
+    # The chatter tracks the label of the field: the form's, not the stock "Email Alert Threshold"
+    # (the string replaces the stock one, so it is not redundant).
+    warning_threshold = fields.Float(string="Warning Threshold")  # pylint: disable=attribute-string-redundant
     warning_enabled = fields.Boolean(
         string="Receive threshold warning",
         tracking=True,

@@ -130,14 +130,20 @@ class TestUnitsInChinese(IapCreditsCase):
         self.assertNotEqual(label, stock)
         self.assertEqual(label, self.env(context={"lang": "zh_CN"})._("Credits"))
         pack = self.env["iap.credit.pack"].create(
-            {"name": "Pack", "service_id": self.service_sms.id, "credits": 10, "price": 1, "company_id": self.company.id}
+            {
+                "name": "Pack",
+                "service_id": self.service_sms.id,
+                "credits": 10,
+                "price": 1,
+                "company_id": self.company.id,
+            }
         )
         self.assertEqual(pack.with_context(lang="zh_CN").unit_name, label)
 
 
 class TestPurchaseMessages(CreditPurchaseCase):
     def test_purchase_and_refund_messages_format_credits_and_money(self):
-        thousands, decimal = french(self.env)
+        _thousands, decimal = french(self.env)
         self.account._credits_grant(10, "Welcome")
         tx = self._create_tx().with_context(lang="fr_FR")
         self._simulate(tx, "done")
@@ -340,8 +346,9 @@ class TestBuyCreditPagesLanguage(HttpCase):
         page = lxml_html.fromstring(self._page(self.en_manager, "en_US").text)
         self.assertFalse(page.xpath("//*[contains(@class, 'o_iap_credits_service')]"), "not 'SMS / SMS'")
         self.assertFalse(page.xpath("//nav//img[contains(@src, '/logo.png')]"), "no placeholder logo")
-        self.assertEqual(page.xpath("//nav//*[contains(@class, 'o_iap_credits_company_name')]")[0].text,
-                         self.company.name)
+        self.assertEqual(
+            page.xpath("//nav//*[contains(@class, 'o_iap_credits_company_name')]")[0].text, self.company.name
+        )
         self.assertFalse(page.xpath("//*[contains(@class, 'js_language_selector')]"), "the user's language rules")
 
 

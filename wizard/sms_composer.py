@@ -77,7 +77,9 @@ class SmsComposer(models.TransientModel):
                 float_compare(composer.iap_credits_estimate, composer.iap_credits_available, precision_digits=4) > 0
             )
             composer.iap_credits_buy_url = buy_url if composer.iap_credits_short else False
-            composer.iap_credits_warning = composer._iap_credits_warning(account) if composer.iap_credits_short else False
+            composer.iap_credits_warning = (
+                composer._iap_credits_warning(account) if composer.iap_credits_short else False
+            )
 
     def _iap_credits_warning(self, account):
         """The warning of a composer whose estimate exceeds the credits available: the
