@@ -91,10 +91,10 @@ class SmsComposer(models.TransientModel):
             needed=account._format_credits(self.iap_credits_estimate),
             available=account._format_credits(self.iap_credits_available),
         )
+        warning = Markup('<i class="fa fa-exclamation-triangle me-1" aria-hidden="true"></i><span>%s</span>') % message
         if not self.iap_credits_buy_url:
-            return Markup("<span>%s</span>") % message
-        return Markup('<span>%s</span> <a href="%s" target="_blank" class="fw-bold o_iap_credits_sms_buy">%s</a>') % (
-            message,
+            return warning
+        return warning + Markup(' <a href="%s" target="_blank" class="fw-bold o_iap_credits_sms_buy">%s</a>') % (
             self.iap_credits_buy_url,
             self.env._("Buy credits"),
         )
