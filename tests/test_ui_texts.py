@@ -69,7 +69,8 @@ class TestFormattedCredits(IapCreditsCase):
             }
         )
         service.with_context(lang="fr_FR").unit_name = "Feuilles"
-        account = self._create_local_account(service=service)
+        # No local engine for this service: its account runs on Odoo IAP, and shows its unit alike.
+        account = self.env["iap.account"].create({"service_id": service.id, "credit_mode": "odoo"})
         self.assertEqual(account.with_context(lang="fr_FR").unit_name, "Feuilles")
         self.assertEqual(account.with_context(lang="fr_FR")._format_credits(3), f"3{self.decimal}00{NBSP}Feuilles")
         self.assertEqual(account.with_context(lang="en_US").unit_name, "Pages")
