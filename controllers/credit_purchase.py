@@ -29,6 +29,7 @@ class PaymentPortal(payment_portal.PaymentPortal):
     )
     def iap_credits_packs(self, account_id, **kwargs):
         """The packs offered to an account, with its balance: the page of **Buy Credit**."""
+        self._iap_credits_use_user_lang()
         try:
             account, company = self._iap_credits_check_account(account_id)
         except (AccessError, MissingError) as error:
@@ -55,6 +56,7 @@ class PaymentPortal(payment_portal.PaymentPortal):
     )
     def iap_credits_checkout(self, account_id, pack_id, **kwargs):
         """The payment form of one pack, rendered like the stock `/payment/pay` page."""
+        self._iap_credits_use_user_lang()
         try:
             account, company = self._iap_credits_check_account(account_id)
             pack = self._iap_credits_check_pack(account, company, pack_id)
@@ -115,6 +117,7 @@ class PaymentPortal(payment_portal.PaymentPortal):
         post-processing has not run yet (e.g. the status page was skipped) is shown as
         being processed, and the post-processing cron is woken up to grant it.
         """
+        self._iap_credits_use_user_lang()
         try:
             tx_sudo = request.env["payment.transaction"].sudo().browse(tx_id).exists()
             if not tx_sudo or not tx_sudo.iap_credit_account_id:
@@ -248,6 +251,25 @@ class PaymentPortal(payment_portal.PaymentPortal):
                 )
             )
         return pack
+
+    @staticmethod
+    def _iap_credits_use_user_lang():
+        """Speak the logged-in user's language on the purchase pages.
+
+        They are opened from the back end (Buy Credit, the links of SMS and alert messages),
+        whose language is the user's preference, while the frontend routing takes the
+        ``frontend_lang`` cookie first, which any earlier website or portal page may have
+        left in another language. The cookie follows, so that the stock payment pages of
+        the purchase (payment status) speak the same language.
+        """
+        lang = request.env["res.lang"]._get_data(code=request.env.user.lang or "")
+        if not lang.code:  # the user's language is not active (any more)
+            return
+        if lang.code != request.env.lang:
+            request.lang = lang
+            request.update_context(lang=lang.code)
+        if request.cookies.get("frontend_lang") != lang.code:
+            request.future_response.set_cookie("frontend_lang", lang.code)
 
     @staticmethod
     def _iap_credits_access_token(partner, pack):

@@ -22,6 +22,7 @@ say() { printf '[setup] %s\n' "$*" >&2; }
 APT_PACKAGES=(
   libpq-dev libldap2-dev libsasl2-dev       # psycopg2 / python-ldap builds
   chromium                                  # Odoo tours (headless browser)
+  fonts-wqy-zenhei                          # CJK glyphs: Chinese in the browser and PDF reports
   tesseract-ocr tesseract-ocr-eng tesseract-ocr-fra tesseract-ocr-deu
   tesseract-ocr-chi-sim poppler-utils       # document digitization
   wkhtmltopdf                               # PDF reports: invoices, letters posted by snail mail

@@ -380,7 +380,8 @@ class AccountMove(models.Model):
         for move in self:
             try:
                 with self.env.cr.savepoint():
-                    move._digitize()
+                    # Read in the language of who asked: the messages and the failure shown on the bill.
+                    move.with_context(lang=move.digitization_queued_uid.lang or self.env.lang)._digitize()
             except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
                 # Not the bill's fault: the whole batch is rolled back and retried, like stock.
                 raise
@@ -430,7 +431,10 @@ class AccountMove(models.Model):
                     [self],
                     lambda move: price,
                     perform,
-                    self.env._("Digitization of %(bill)s", bill=self.display_name),
+                    self.env._(
+                        "Digitization of %(bill)s",
+                        bill=self.name if self.name not in (False, "/") else f"{self.display_name} #{self.id}",
+                    ),
                     reference=document["name"],
                     origin=self,
                     settle_after_commit=True,
@@ -526,8 +530,11 @@ class AccountMove(models.Model):
             "amount_tax": self.env._("Tax"),
             "amount_total": self.env._("Total"),
         }
+        currency = self._digitization_find_currency(values.get("currency")) or self.currency_id
         found = Markup("").join(
-            Markup("<li>%s: %s</li>") % (label, values[key]) for key, label in labels.items() if values.get(key)
+            Markup("<li>%s: %s</li>") % (label, account._digitization_display_value(values[key], currency))
+            for key, label in labels.items()
+            if values.get(key)
         )
         self.message_post(
             body=Markup("%s<ul>%s</ul>%s")
@@ -535,9 +542,8 @@ class AccountMove(models.Model):
                 self.env._("Document digitized: empty fields of the bill were filled."),
                 found,
                 self.env._(
-                    "%(credits)s %(unit)s spent from %(account)s.",
-                    credits=credits,
-                    unit=account.service_id.unit_name,
+                    "%(credits)s spent from %(account)s.",
+                    credits=account._format_credits(credits),
                     account=account.display_name,
                 ),
             )

@@ -8,7 +8,7 @@ from datetime import timedelta
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.modules import module
-from odoo.tools import float_compare, float_is_zero
+from odoo.tools import float_compare, float_is_zero, formatLang
 
 from odoo.addons.iap.tools.iap_tools import InsufficientCreditError
 
@@ -85,7 +85,14 @@ class IapAccount(models.Model):
         store=True,
         help="Credits that can be spent now: balance less reserved.",
     )
-    unit_name = fields.Char(related="service_id.unit_name", string="Unit")
+    unit_name = fields.Char(
+        compute="_compute_unit_name", string="Unit", help="The unit of the service's credits, in your language."
+    )
+    company_display = fields.Char(
+        compute="_compute_company_display",
+        string="Companies",
+        help="The companies using this account; an account of no company serves them all.",
+    )
     transaction_ids = fields.One2many("iap.credit.transaction", "account_id", string="Ledger", readonly=True)
     # Kept by the ledger (`iap.credit.transaction._post`) in the statement that moves the
     # credits: counting a ledger of millions of rows on every form read would not scale.
@@ -123,6 +130,21 @@ class IapAccount(models.Model):
     def _compute_credit_available(self):
         for account in self:
             account.credit_available = account.credit_balance - account.credit_reserved
+
+    @api.depends("service_id.unit_name")
+    @api.depends_context("lang")
+    def _compute_unit_name(self):
+        for account in self:
+            account.unit_name = account.service_id._get_unit_label()
+
+    @api.depends("company_ids")
+    @api.depends_context("lang")
+    def _compute_company_display(self):
+        # The names only, in sudo: an account shared with a company the reader does not
+        # work in still says which companies it serves.
+        for account in self:
+            names = account.sudo().company_ids.mapped("name")
+            account.company_display = ", ".join(names) or self.env._("All companies")
 
     @api.depends_context("uid")
     def _compute_is_credit_manager(self):
@@ -258,6 +280,17 @@ class IapAccount(models.Model):
         amount = f"{self.credit_balance:.4f}".rstrip("0").rstrip(".")
         return f"{amount} {self.service_id.unit_name or ''}".strip()
 
+    def _format_credits(self, credits):
+        """``credits`` as Odoo shows quantities to the current user: the 'IAP Credits'
+        precision, the separators of the user's language and the service's unit in that
+        language, e.g. "1,234.50 Credits" (en_US) or "1 234,50 Crédits" (fr_FR).
+
+        :param float credits: a number of credits of this account's service
+        :return: str
+        """
+        amount = formatLang(self.env, credits, dp="IAP Credits")
+        return f"{amount}\N{NO-BREAK SPACE}{self[:1].service_id._get_unit_label()}"
+
     # ------------------------------------------------------------
     # STOCK OVERRIDES
     # ------------------------------------------------------------
@@ -277,6 +310,22 @@ class IapAccount(models.Model):
             service_name, force_create=force_create
         )
         return account.with_env(self.env)
+
+    def web_read(self, specification):
+        """Override of `iap` to show the balance of local accounts in the reader's language.
+
+        The stock ``balance`` is a stored text written by the ledger with each movement
+        ("488 Credits"); the web client shows it formatted like the other figures of the
+        account, with the unit in the reader's language.
+        """
+        records = super().web_read(specification)
+        if "balance" in specification:
+            local = {account.id: account for account in self if account.credit_mode == "local"}
+            for values in records:
+                account = local.get(values["id"])
+                if account:
+                    values["balance"] = account._format_credits(account.credit_balance)
+        return records
 
     def _get_account_information_from_iap(self):
         """Override of `iap` to ask Odoo's server only about accounts in Odoo IAP mode."""
@@ -408,9 +457,9 @@ class IapAccount(models.Model):
         if float_compare(credits, 0.0, precision_digits=4) < 0 or float_compare(credits, held, precision_digits=4) > 0:
             raise UserError(
                 self.env._(
-                    "Cannot capture %(credits)s credits from a reservation of %(held)s.",
-                    credits=credits,
-                    held=held,
+                    "Cannot capture %(credits)s from a reservation of %(held)s.",
+                    credits=self._format_credits(credits),
+                    held=self._format_credits(held),
                 )
             )
         rows = []
@@ -585,8 +634,8 @@ class IapAccount(models.Model):
                 "Not enough %(service)s credits: %(needed)s needed, %(available)s available. "
                 "Buy credits from Settings → Contacts → Odoo IAP → View My Services → %(account)s → Buy Credit.",
                 service=service.name,
-                needed=credits,
-                available=self.credit_available,
+                needed=formatLang(self.env, credits, dp="IAP Credits"),
+                available=formatLang(self.env, self.credit_available, dp="IAP Credits"),
                 account=self.display_name,
             )
         )

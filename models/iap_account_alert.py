@@ -79,6 +79,9 @@ _PENDING = SQL(
 class IapAccount(models.Model):
     _inherit = "iap.account"
 
+    # The chatter tracks the label of the field: the form's, not the stock "Email Alert Threshold"
+    # (the string replaces the stock one, so it is not redundant).
+    warning_threshold = fields.Float(string="Warning Threshold")  # pylint: disable=attribute-string-redundant
     warning_enabled = fields.Boolean(
         string="Receive threshold warning",
         tracking=True,
@@ -425,10 +428,10 @@ class IapAccount(models.Model):
                 )
             addresses = ", ".join(address for address, _lang in recipients[account.id])
             notes[account.id] = Markup("<p>%s</p>") % self.env._(
-                "Low-credit alert emailed to %(recipients)s: %(available)s credits available, below %(level)s.",
+                "Low-credit alert emailed to %(recipients)s: %(available)s available, below %(level)s.",
                 recipients=addresses,
-                available=f"{account.credit_available:.2f}",
-                level=f"{account.warning_alert_level:.2f}",
+                available=account._format_credits(account.credit_available),
+                level=account._format_credits(account.warning_alert_level),
             )
             log_values.append(
                 {

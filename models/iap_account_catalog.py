@@ -146,7 +146,8 @@ class IapAccount(models.Model):
             )
             if account.credit_balance or account.credit_reserved:
                 note += " " + self.env._(
-                    "Its %(balance)s local credits stay in its ledger.", balance=account.credit_balance
+                    "Its local credits (%(balance)s) stay in its ledger.",
+                    balance=account._format_credits(account.credit_balance),
                 )
             account.message_post(body=note)
             _logger.warning("IAP account %s (%s) switched to Odoo IAP: %s", account.id, account.service_name, note)

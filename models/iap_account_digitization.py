@@ -1,10 +1,12 @@
 # Part of iap_credits. See LICENSE file for full copyright and licensing details.
 
 import logging
+import re
+from datetime import date
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import human_size
+from odoo.tools import format_amount, format_date, formatLang, human_size
 
 from ..tools import digitization, document_text
 
@@ -17,6 +19,8 @@ PARAM_MAX_BYTES = "iap_credits.digitization_max_bytes"
 PARAM_MAX_PAGES = "iap_credits.digitization_max_pages"
 PARAM_MAX_PIXELS = "iap_credits.digitization_max_pixels"
 PARAM_MAX_SECONDS = "iap_credits.digitization_max_seconds"
+# How the extractors give dates (see `tools.invoice_extract.to_date`).
+ISO_DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 class IapAccount(models.Model):
@@ -198,3 +202,23 @@ class IapAccount(models.Model):
                 limit=maximum,
             )
         return self.env._("The PDF holds compressed data that expands beyond what is allowed: it is not read.")
+
+    # ------------------------------------------------------------
+    # DISPLAY
+    # ------------------------------------------------------------
+
+    @api.model
+    def _digitization_display_value(self, value, currency=None):
+        """A value read from a document, as Odoo shows it to the current user: an amount
+        with its currency (``format_amount``), a date in the user's date format, the rest
+        as it was read.
+
+        :param value: a value of the extracted fields (number, ISO date string, text)
+        :param currency: the `res.currency` of the document's amounts, if known
+        :return: str
+        """
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return format_amount(self.env, value, currency) if currency else formatLang(self.env, value)
+        if isinstance(value, date) or (isinstance(value, str) and ISO_DATE_RE.fullmatch(value)):
+            return format_date(self.env, value)
+        return str(value)

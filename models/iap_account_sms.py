@@ -19,7 +19,9 @@ class IapAccount(models.Model):
         tracking=True,
         help="How the SMS paid with this account's local credits are delivered.",
     )
-    sms_message_count = fields.Integer(compute="_compute_sms_message_count", string="SMS Sent")
+    sms_message_count = fields.Integer(
+        compute="_compute_sms_message_count", string="SMS Sent", help="SMS accepted by the gateway (failures left out)."
+    )
 
     def init(self):
         """Give ``credit_mode`` a database default too.
@@ -46,7 +48,9 @@ class IapAccount(models.Model):
     @api.depends("service_name")
     def _compute_sms_message_count(self):
         counts = dict(
-            self.env["iap.sms.message"]._read_group([("account_id", "in", self.ids)], ["account_id"], ["__count"])
+            self.env["iap.sms.message"]._read_group(
+                [("account_id", "in", self.ids), ("state", "in", ("sent", "delivered"))], ["account_id"], ["__count"]
+            )
         )
         for account in self:
             account.sms_message_count = counts.get(account, 0)
@@ -82,4 +86,6 @@ class IapAccount(models.Model):
         self.ensure_one()
         action = self.env["ir.actions.act_window"]._for_xml_id("iap_credits.iap_sms_message_action")
         action["domain"] = [("account_id", "=", self.id)]
+        # What the button counted; the failures are one filter away.
+        action["context"] = {"create": False, "search_default_filter_sent": 1}
         return action

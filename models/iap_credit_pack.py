@@ -53,7 +53,9 @@ class IapCreditPack(models.Model):
         store=True,
         help="The currency of the price: always the currency of the pack's company.",
     )
-    unit_name = fields.Char(related="service_id.unit_name", string="Unit")
+    unit_name = fields.Char(
+        compute="_compute_unit_name", string="Unit", help="The unit of the service's credits, in your language."
+    )
     sequence = fields.Integer(default=10, help="Order of the packs on the purchase page.")
     active = fields.Boolean(default=True, help="Archived packs are no longer offered; past purchases stay.")
     is_best_value = fields.Boolean(
@@ -71,6 +73,12 @@ class IapCreditPack(models.Model):
     def _compute_total_credits(self):
         for pack in self:
             pack.total_credits = pack.credits + (pack.bonus_credits or 0.0)
+
+    @api.depends("service_id.unit_name")
+    @api.depends_context("lang")
+    def _compute_unit_name(self):
+        for pack in self:
+            pack.unit_name = pack.service_id._get_unit_label()
 
     @api.constrains("service_id", "active")
     def _check_service_has_local_engine(self):

@@ -2,6 +2,18 @@
 
 from odoo import api, fields, models
 from odoo.tools import float_round
+from odoo.tools.translate import LazyTranslate
+
+_lt = LazyTranslate(__name__)
+
+# The units of the stock services, translated by this addon: the stock modules translate
+# them each in their own words (zh_CN: 信用 in `sms`, where this addon says 点数), and the
+# unit must read the same on every page of this addon.
+STOCK_UNIT_LABELS = {
+    "Credits": _lt("Credits"),
+    "Enrichments": _lt("Enrichments"),
+    "Stamps": _lt("Stamps"),
+}
 
 
 class IapService(models.Model):
@@ -39,6 +51,20 @@ class IapService(models.Model):
         if operator != "in":
             return NotImplemented
         return [("technical_name", "in", list(self.env["iap.account"]._get_local_engine_fields()))]
+
+    def _get_unit_label(self):
+        """The unit of this service's credits in the current language, e.g. "Credits".
+
+        The stock units get this addon's translation; any other unit its own (``unit_name``
+        is translatable). Without a service, the generic word for credits.
+
+        :return: str
+        """
+        if not self:
+            return self.env._("credits")
+        self.ensure_one()
+        label = STOCK_UNIT_LABELS.get(self.with_context(lang="en_US").unit_name)
+        return self.env._(label) if label else self.unit_name or self.env._("credits")
 
     # ------------------------------------------------------------
     # SMS: rates per destination

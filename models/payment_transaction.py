@@ -4,7 +4,7 @@ import logging
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.tools import consteq, float_compare, float_repr, float_round
+from odoo.tools import consteq, float_compare, float_repr, float_round, format_amount
 from odoo.tools.misc import hmac
 
 _logger = logging.getLogger(__name__)
@@ -335,23 +335,21 @@ class PaymentTransaction(models.Model):
             _logger.error("Credits of payment %s not granted: %s", self.reference, error)
             account.message_post(
                 body=self.env._(
-                    "Payment %(reference)s is confirmed but its %(credits)s credits could not be added: %(error)s",
+                    "Payment %(reference)s is confirmed but its %(credits)s could not be added: %(error)s",
                     reference=self.reference,
-                    credits=self.iap_credits,
+                    credits=account._format_credits(self.iap_credits),
                     error=str(error),
                 )
             )
             return self.env["iap.credit.transaction"]
         account.message_post(
             body=self.env._(
-                "%(credits)s credits bought (%(pack)s), paid by %(reference)s: %(amount)s %(currency)s. "
-                "New balance: %(balance)s.",
-                credits=self.iap_credits,
+                "%(credits)s bought (%(pack)s), paid by %(reference)s: %(amount)s. New balance: %(balance)s.",
+                credits=account._format_credits(self.iap_credits),
                 pack=self.iap_credit_pack_id.name or "",
                 reference=self.reference,
-                amount=self.amount,
-                currency=self.currency_id.name,
-                balance=account.credit_balance,
+                amount=format_amount(self.env, self.amount, self.currency_id),
+                balance=account._format_credits(account.credit_balance),
             )
             + (self.env._(" Test mode: no money was paid.") if is_test else "")
         )
@@ -418,13 +416,13 @@ class PaymentTransaction(models.Model):
         )
         account.message_post(
             body=self.env._(
-                "Refund %(reference)s of payment %(payment)s: %(credits)s of %(refundable)s credits taken back. "
+                "Refund %(reference)s of payment %(payment)s: %(credits)s of %(refundable)s taken back. "
                 "New balance: %(balance)s.",
                 reference=self.reference,
                 payment=source.reference,
-                credits=credits,
-                refundable=refundable,
-                balance=account.credit_balance,
+                credits=account._format_credits(credits),
+                refundable=account._format_credits(refundable),
+                balance=account._format_credits(account.credit_balance),
             )
         )
         return row

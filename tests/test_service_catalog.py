@@ -169,7 +169,7 @@ class TestCatalogMigration(CatalogCase):
         self.assertEqual((legacy.credit_mode, legacy.state, legacy.balance), ("odoo", False, False))
         self.assertCredits(legacy, 200)  # the ledger is never changed
         self.assertIn("now uses Odoo IAP", legacy.message_ids[0].body)
-        self.assertIn("200.0 local credits stay in its ledger", legacy.message_ids[0].body)
+        self.assertIn("local credits (200.00&nbsp;Credits) stay in its ledger", legacy.message_ids[0].body)
         self.assertFalse(sold.active, "a pack a payment refers to is archived")
         self.assertFalse(unsold.exists(), "a pack never bought is deleted")
         self.assertTrue(ocr_pack.active)

@@ -85,9 +85,9 @@ class IapCreditAdjustment(models.TransientModel):
         self.sudo().state = "done"
         account.message_post(
             body=self.env._(
-                "%(operation)s: %(credits)s credits — %(reason)s",
+                "%(operation)s: %(credits)s — %(reason)s",
                 operation=dict(self._fields["operation"]._description_selection(self.env))[self.operation],
-                credits=self.credits,
+                credits=account._format_credits(self.credits),
                 reason=self.reason,
             )
         )

@@ -1,6 +1,9 @@
 # Part of iap_credits. See LICENSE file for full copyright and licensing details.
 
+from markupsafe import Markup
+
 from odoo import api, fields, models
+from odoo.tools import float_compare
 
 from ..tools.sms_numbers import format_e164
 from ..tools.sms_segments import sms_encoding, sms_rate, sms_segments
@@ -27,6 +30,21 @@ class SmsComposer(models.TransientModel):
     iap_credits_available = fields.Float(
         compute="_compute_iap_credits_estimate", string="Credits Available", digits="IAP Credits"
     )
+    iap_credits_short = fields.Boolean(
+        compute="_compute_iap_credits_estimate",
+        string="Not Enough Credits",
+        help="The estimate exceeds the credits available: the SMS that cannot be paid will not be sent.",
+    )
+    iap_credits_buy_url = fields.Char(
+        compute="_compute_iap_credits_estimate",
+        string="Buy Credits",
+        help="The page where credits for SMS are bought.",
+    )
+    iap_credits_warning = fields.Html(
+        compute="_compute_iap_credits_estimate",
+        string="Credits Warning",
+        help="Shown before sending when the credits are short: what is missing, and a link to buy credits.",
+    )
 
     @api.depends(
         "body",
@@ -42,22 +60,59 @@ class SmsComposer(models.TransientModel):
         local = account.credit_mode == "local"
         rates = account.service_id._sms_country_rates() if local else {}
         unit_price = account.service_id.credit_unit_price
+        buy_url = self.env["iap.account"].sudo().get_credits_url(service_name="sms") if local else False
         for composer in self:
             composer.iap_credits_local = local
             composer.iap_credits_encoding = "GSM-7" if sms_encoding(composer.body or "") == "gsm7" else "UCS-2"
             composer.iap_credits_segments = segments = sms_segments(composer.body or "")
             composer.iap_credits_available = account.credit_available if local else 0.0
-            numbers = composer._iap_credits_numbers()
-            if numbers is None:  # mass mode: recipients are counted, their numbers not read
+            numbers = composer._iap_credits_numbers(with_rates=bool(rates))
+            if numbers is None:  # mass mode, one price for every destination: recipients are counted
                 composer.iap_credits_recipients = composer.recipient_valid_count
                 composer.iap_credits_estimate = segments * unit_price * composer.recipient_valid_count
             else:
                 composer.iap_credits_recipients = len(numbers)
                 composer.iap_credits_estimate = sum(segments * sms_rate(n, unit_price, rates) for n in numbers)
+            composer.iap_credits_short = local and (
+                float_compare(composer.iap_credits_estimate, composer.iap_credits_available, precision_digits=4) > 0
+            )
+            composer.iap_credits_buy_url = buy_url if composer.iap_credits_short else False
+            composer.iap_credits_warning = (
+                composer._iap_credits_warning(account) if composer.iap_credits_short else False
+            )
 
-    def _iap_credits_numbers(self):
-        """Destinations in E.164 of a composer sending to known numbers, None in mass mode."""
+    def _iap_credits_warning(self, account):
+        """The warning of a composer whose estimate exceeds the credits available: the
+        figures as Odoo formats them, and the link to buy credits, in the user's language."""
         self.ensure_one()
+        message = self.env._(
+            "Not enough credits: this message needs %(needed)s, %(available)s available. "
+            "The SMS that cannot be paid will not be sent, and nothing is charged for them.",
+            needed=account._format_credits(self.iap_credits_estimate),
+            available=account._format_credits(self.iap_credits_available),
+        )
+        warning = Markup('<i class="fa fa-exclamation-triangle me-1" aria-hidden="true"></i><span>%s</span>') % message
+        if not self.iap_credits_buy_url:
+            return warning
+        return warning + Markup(' <a href="%s" target="_blank" class="fw-bold o_iap_credits_sms_buy">%s</a>') % (
+            self.iap_credits_buy_url,
+            self.env._("Buy credits"),
+        )
+
+    def _iap_credits_numbers(self, with_rates=False):
+        """Destinations in E.164 of the composer.
+
+        In mass mode the numbers are only read when destinations have rates of their own
+        (``with_rates``), the way stock counts the valid recipients; otherwise every
+        destination has the same price and None is returned: counting is enough.
+        """
+        self.ensure_one()
+        if self.composition_mode == "mass":
+            if not with_rates or not self.res_model:
+                return None
+            records = self._get_records()
+            recipients = records._sms_get_recipients_info(force_field=self.number_field_name, partner_fallback=True)
+            return [info["sanitized"] for info in recipients.values() if info["sanitized"]]
         if self.composition_mode == "numbers":
             return [n for n in (self.sanitized_numbers or "").split(",") if n]
         if self.composition_mode == "comment" and self.comment_single_recipient:

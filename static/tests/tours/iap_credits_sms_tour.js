@@ -25,6 +25,10 @@ registry.category("web_tour.tours").add("iap_credits_sms_from_contact", {
             trigger: ".modal .o_iap_credits_sms_estimate:contains(credits):contains(available)",
         },
         {
+            content: "With enough credits, no warning",
+            trigger: ".modal:not(:has(.o_iap_credits_sms_short))",
+        },
+        {
             content: "Send",
             trigger: ".modal-footer button[name=action_send_sms]:enabled",
             run: "click",
@@ -56,6 +60,11 @@ registry.category("web_tour.tours").add("iap_credits_sms_insufficient_credit", {
             content: "Type a message",
             trigger: ".modal .o_field_widget[name=body] textarea",
             run: "edit Not enough credits for this one",
+        },
+        {
+            content: "Before sending, the composer warns that credits are short, with a link to buy some",
+            trigger:
+                ".modal .o_iap_credits_sms_short:contains(Not enough credits) a.o_iap_credits_sms_buy[href*='/iap_credits/buy/']:contains(Buy credits)",
         },
         {
             content: "Send",
