@@ -9,9 +9,10 @@ const config = {
     printWidth: 88,
     proseWrap: "always",
     semi: true,
-    tabWidth: 4,
     trailingComma: "es5",
     xmlWhitespaceSensitivity: "strict",
+    // Odoo's own indentation in XML and JavaScript; YAML and JSON keep prettier's 2 spaces.
+    overrides: [{files: ["*.xml", "*.js"], options: {tabWidth: 4}}],
 };
 
 module.exports = config;
