@@ -99,10 +99,11 @@ class TestWheel(BaseCase):
         cls.addon = cls.site / "odoo" / "addons" / "iap_credits"
 
     def test_metadata(self):
-        self.assertEqual(self.wheel.name, "odoo_addon_iap_credits-19.0.1.0.0-py3-none-any.whl")
+        version = ast.literal_eval((ROOT / "__manifest__.py").read_text(encoding="utf-8"))["version"]
+        self.assertEqual(self.wheel.name, f"odoo_addon_iap_credits-{version}-py3-none-any.whl")
         (dist_info,) = self.site.glob("odoo_addon_iap_credits-*.dist-info")
         metadata = email.parser.HeaderParser().parsestr((dist_info / "METADATA").read_text(encoding="utf-8"))
-        self.assertEqual((metadata["Name"], metadata["Version"]), ("odoo-addon-iap_credits", "19.0.1.0.0"))
+        self.assertEqual((metadata["Name"], metadata["Version"]), ("odoo-addon-iap_credits", version))
         self.assertEqual(metadata["License"], "LGPL-3")
         requires = set(metadata.get_all("Requires-Dist"))
         self.assertIn("odoo==19.0.*", requires)
