@@ -6,8 +6,10 @@
     "summary": "Prepaid In-App Purchase credits kept in your own database: "
     "ledger, credit packs, SMS gateways, document digitization and low-credit alerts",
     "author": "iap_credits contributors",
+    "maintainers": ["iap-credits"],
     "website": "https://github.com/iap-credits/iap_credits",
     "license": "LGPL-3",
+    "development_status": "Beta",
     "depends": [
         "iap",
         "iap_mail",

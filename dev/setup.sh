@@ -27,6 +27,8 @@ APT_PACKAGES=(
   tesseract-ocr-chi-sim poppler-utils       # document digitization
   wkhtmltopdf                               # PDF reports: invoices, letters posted by snail mail
 )
+# Node.js and npm for prettier (`make lint`), unless some Node.js already provides npm.
+command -v npm >/dev/null || APT_PACKAGES+=(nodejs npm)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")
@@ -84,6 +86,32 @@ if [ ! -f "$VENV/.complete" ]; then
   touch "$VENV/.complete"
 fi
 
+# --- lint tools (`make lint`, see .pre-commit-config.yaml) ---------------------------
+# pre-commit and the OCA hooks, in a virtualenv of their own (dev/requirements-lint.txt says
+# why); prettier with its XML plugin from npm (dev/package.json). Both shared by every
+# clone and rebuilt only when their requirement file changes, like the main virtualenv.
+LINT_VENV="$CACHE/lint-$(sha256sum < "$ROOT/dev/requirements-lint.txt" | cut -c1-16)"
+if [ ! -f "$LINT_VENV/.complete" ]; then
+  say "creating the lint virtualenv $LINT_VENV"
+  rm -rf "$LINT_VENV"
+  "$PYTHON" -m venv "$LINT_VENV"
+  "$LINT_VENV/bin/pip" install -q -r "$ROOT/dev/requirements-lint.txt" >&2
+  touch "$LINT_VENV/.complete"
+fi
+NODE_MODULES="$CACHE/node-$(sha256sum < "$ROOT/dev/package.json" | cut -c1-16)/node_modules"
+if [ ! -f "$NODE_MODULES/.complete" ]; then
+  if command -v npm >/dev/null; then
+    say "installing prettier in $NODE_MODULES"
+    rm -rf "$(dirname "$NODE_MODULES")"
+    mkdir -p "$(dirname "$NODE_MODULES")"
+    cp "$ROOT/dev/package.json" "$(dirname "$NODE_MODULES")/"
+    npm install --prefix "$(dirname "$NODE_MODULES")" --no-package-lock --no-audit --no-fund --silent >&2
+    touch "$NODE_MODULES/.complete"
+  else
+    say "WARNING: no npm (install nodejs and npm as root): make lint cannot run prettier"
+  fi
+fi
+
 # --- PostgreSQL --------------------------------------------------------------------
 export PGHOST=${PGHOST:-127.0.0.1} PGPORT=${PGPORT:-5432}
 DB_USER=${IAP_DB_USER:-iap_credits}
@@ -126,6 +154,7 @@ cat > "$STATE/env.sh" <<ENV
 export ODOO_SRC="$ODOO_SRC" VENV="$VENV" STATE="$STATE" ROOT="$ROOT"
 export PGHOST="$PGHOST" PGPORT="$PGPORT" PGUSER="$DB_USER"
 export ODOO_RC="$STATE/odoo.conf" PATH="$VENV/bin:\$PATH"
+export LINT_VENV="$LINT_VENV" NODE_MODULES="$NODE_MODULES"
 export PYTHONPATH="$ODOO_SRC\${PYTHONPATH:+:\$PYTHONPATH}"
 ENV
 say "ready: Odoo $ODOO_SRC, venv $VENV, PostgreSQL $PGHOST:$PGPORT as $DB_USER"

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# `make test`: set up, lint, create a fresh database, install the addon (with demo data,
+# `make test`: set up, lint (pre-commit, dev/lint.sh), Odoo's SMS tests (dev/test-stock.sh),
+# create a fresh database, install the addon (with demo data,
 # so the demo is checked too), run the whole suite with pytest-odoo, drop the database.
 # Exits non-zero on any lint error or test failure.
 set -euo pipefail

@@ -2,7 +2,7 @@
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import SQL
+from odoo.tools import SQL, ormcache
 
 from .iap_account import DEFAULT_MODE_PARAM
 
@@ -34,6 +34,39 @@ class IapAccount(models.Model):
         mode = self.env["ir.config_parameter"].sudo().get_param(DEFAULT_MODE_PARAM, "local")
         self.env.cr.execute(SQL("ALTER TABLE iap_account ALTER COLUMN credit_mode SET DEFAULT %s", mode))
         return res
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        accounts = super().create(vals_list)
+        if any(account.credit_mode == "local" for account in accounts):
+            self.env.registry.clear_cache()  # `_iap_credits_sms_may_be_local`
+        return accounts
+
+    def write(self, vals):
+        if {"credit_mode", "service_id"} & set(vals):
+            self.env.registry.clear_cache()  # `_iap_credits_sms_may_be_local`
+        return super().write(vals)
+
+    def unlink(self):
+        if any(account.credit_mode == "local" for account in self):
+            self.env.registry.clear_cache()  # `_iap_credits_sms_may_be_local`
+        return super().unlink()
+
+    @api.model
+    @ormcache()
+    def _iap_credits_sms_may_be_local(self):
+        """Whether any SMS of this database may be paid with local credits: an SMS account is
+        in local mode, or the accounts that `get` creates start in local mode.
+
+        When none may, `sms.sms._split_by_api` leaves every SMS to the stock path without
+        looking up each company's account, so that a database using Odoo's IAP sends SMS with
+        the stock queries. Cached (stock `ormcache`, dropped on rollback): cleared when a local
+        account is created or deleted, when an account changes mode or service, and by
+        `ir.config_parameter` when the default mode changes.
+        """
+        if self.env["ir.config_parameter"].sudo().get_param(DEFAULT_MODE_PARAM, "local") == "local":
+            return True
+        return bool(self.sudo().search_count([("service_name", "=", "sms"), ("credit_mode", "=", "local")], limit=1))
 
     @api.model
     def _get_routing_fields(self):

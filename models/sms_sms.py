@@ -24,6 +24,10 @@ class SmsSms(models.Model):
 
         The SMS of companies whose account uses Odoo IAP go on to the stock path.
         """
+        if not self.env["iap.account"]._iap_credits_sms_may_be_local():
+            # No account is local: the stock path, with no lookup of its own (stock query counts).
+            yield from super()._split_by_api()
+            return
         stock = self.browse()
         for company, company_sms in self._grouped_by_company().items():
             account = company._iap_credits_sms_account()

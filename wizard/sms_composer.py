@@ -127,6 +127,8 @@ class SmsComposer(models.TransientModel):
 
     def action_send_sms(self):
         """Override of `sms`: when SMS failed for lack of local credits, say so with a link to buy some."""
+        if not self.env["iap.account"]._iap_credits_sms_may_be_local():
+            return super().action_send_sms()  # no SMS can be local: the stock queries only
         self.env.cr.execute("SELECT COALESCE(MAX(id), 0) FROM iap_sms_message")
         last_id = self.env.cr.fetchone()[0]
         result = super().action_send_sms()
