@@ -34,10 +34,13 @@ done
 
 # pytest resolves the current directory: run from outside the checkout, on the path
 # through the linked addons folder, so the tests import as odoo.addons.iap_credits.
+# --rootdir/--confcutdir: the checkout itself is a package (the addon's __init__.py) that
+# pytest would otherwise import as a parent of the bridges' tests.
 cd "$STATE"
 echo "[test] pytest-odoo" >&2
 set +e
 python -m pytest -p no:cacheprovider --odoo-config="$CONF" --odoo-database="$DB" --odoo-http \
+  --rootdir="$STATE/addons" --confcutdir="$STATE/addons" \
   "$STATE/addons/iap_credits/tests" "${BRIDGE_TESTS[@]}" "$@"
 rc=$?
 set -e
