@@ -1,11 +1,14 @@
 # Part of iap_credits. See LICENSE file for full copyright and licensing details.
 """A corpus of vendor bills generated for the digitization tests, with their truth.
 
-Twelve bills of four layouts, in English, French and German, with their own date and
-number formats and currencies. Each is rendered as a text PDF (reportlab) and as a
-"scan": the PDF rasterised at 300 dpi by poppler, slightly rotated, blurred and
-speckled (Pillow), then saved as an image-only PDF, a PNG or a JPEG photo. Everything
-is deterministic (seeded), so the accuracy figures are stable from run to run.
+Fourteen bills of five layouts (two of them in two columns, with the subtotal, the tax
+and the total on one line), in English, French and German, with their own date and number
+formats and currencies. Each is rendered as a text PDF (reportlab), as a "scan" (the PDF
+rasterised at 300 dpi by poppler, slightly rotated, blurred and speckled, then saved as
+an image-only PDF, a PNG or a JPEG photo) and as a harsh one (:func:`render_harsh`:
+100-150 dpi, skewed up to 5°, JPEG quality 30-40, every other one a phone photo on a
+desk). Everything is deterministic (seeded), so the accuracy figures are stable from run
+to run.
 """
 
 import datetime
@@ -232,6 +235,17 @@ BILLS = [
                D(2025, 3, 18), None, "EUR",
                [("Repas d'affaires", 1, 86.40)],
                10, "dmy/", "fr", "png"),
+    # Two columns side by side, and the subtotal, the tax and the total on one line.
+    CorpusBill("ie_two_column", "en", "two_column", "Liffey Print Works Ltd", "IE6388047V",
+               ["41 Capel Street", "Dublin 1, D01 F2X7", "Ireland"], "LPW-25-0219",
+               D(2025, 2, 19), D(2025, 3, 21), "EUR",
+               [("Business cards (500)", 4, 38.00), ("Roll-up banner", 2, 95.00), ("Design hours", 3, 60.00)],
+               23, "dmy/", "en", "jpeg"),
+    CorpusBill("at_two_column", "de", "two_column", "Wiener Kaffeehaus Ausstattung GmbH", "ATU13585627",
+               ["Mariahilfer Straße 45", "1060 Wien", "Österreich"], "WKA-2025-0311",
+               D(2025, 3, 11), D(2025, 4, 10), "EUR",
+               [("Espressomaschine", 1, 1450.00), ("Kaffeetassen (Set)", 6, 42.50)],
+               20, "dmy.", "de", "pdf"),
 ]  # fmt: skip
 # The bill of the demo data (demo/files/kiwi_office_supplies_scan.pdf): a scan, taxed at
 # 15 % like the purchase tax of the generic chart of accounts of the demo company.
@@ -420,7 +434,37 @@ def _layout_receipt(pdf, bill, height):
     _totals(pdf, bill, y - 10, x_label=150, x_amount=445)
 
 
+def _layout_two_column(pdf, bill, height):
+    """Two columns side by side (vendor and payment details, customer and invoice data),
+    then the table, then the subtotal, the tax and the total all on one line."""
+    lab = bill.labels
+    _vendor_block(pdf, bill, 50, height - 60)
+    pdf.setFont("Helvetica-Bold", 20)
+    pdf.drawString(330, height - 60, lab["title"])
+    pdf.setFont("Helvetica", 10)
+    y = height - 88  # on the lines of the vendor's address
+    for label, value in _meta(bill):
+        pdf.drawString(330, y, f"{label}: {value}")
+        y -= 14
+    _customer_block(pdf, bill, 50, height - 170)
+    payment = {"en": "Payment by bank transfer", "de": "Zahlung per Überweisung", "fr": "Paiement par virement"}
+    pdf.setFont("Helvetica-Bold", 10)
+    pdf.drawString(330, height - 170, payment[bill.lang])
+    pdf.setFont("Helvetica", 10)
+    pdf.drawString(330, height - 184, "IBAN DE89 3704 0044 0532 0130 00")
+    pdf.drawString(330, height - 198, "BIC COBADEFFXXX")
+    y = _lines_table(pdf, bill, height - 300)
+    rate = f"{bill.tax_rate:g}" if bill.amount_format == "en" else f"{bill.tax_rate:g}".replace(".", ",")
+    pdf.setFont("Helvetica", 10)
+    pdf.drawString(50, y - 24, f"{lab['untaxed']} {bill.fmt_amount(bill.untaxed)}")
+    pdf.drawString(210, y - 24, f"{lab['tax'].format(rate=rate)} {bill.fmt_amount(bill.tax)}")
+    pdf.setFont("Helvetica-Bold", 11)
+    pdf.drawRightString(545, y - 24, f"{lab['total']} {bill.fmt_amount(bill.total)}")
+    _footer(pdf, bill)
+
+
 _LAYOUTS = {
+    "two_column": _layout_two_column,
     "classic": _layout_classic,
     "modern": _layout_modern,
     "letter": _layout_letter,

@@ -65,7 +65,8 @@ def prepare_for_ocr(image, max_pixels, dpi=300):
         scale = min(TARGET_CHAR_HEIGHT / height, MAX_UPSCALE)
     elif not height and dpi < 200:  # nothing measurable: Tesseract reads best around 300 dpi
         scale = min(300 / dpi, MAX_UPSCALE)
-    scale = min(scale, math.sqrt(max_pixels / max(gray.shape[0] * gray.shape[1], 1)))
+    if scale > 1:  # enlarged, never past the pixel cap (nor reduced because of it)
+        scale = max(1.0, min(scale, math.sqrt(max_pixels / max(gray.shape[0] * gray.shape[1], 1))))
     if abs(scale - 1.0) > 0.05:
         interpolation = cv2.INTER_CUBIC if scale > 1 else cv2.INTER_AREA
         gray = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=interpolation)

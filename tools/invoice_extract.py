@@ -63,6 +63,7 @@ LABELS = {
         r"a\s*payer\s*avant\s*le",
         r"au\s*plus\s*tard\s*le",
         r"f[a]e?llig(?:keitsdatum|\s*am)?",
+        r"fa?e?ll[a-z]?g\s*am",  # "Fallg am": OCR drops the i of a low-resolution "Fällig am"
         r"zahlbar\s*bis(?:\s*zum)?",
         r"zahlungsziel",
     ],
@@ -156,11 +157,16 @@ _VAT_RE = re.compile(
 _NUMBER_TOKEN_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9\-/_.]*")
 
 
+# Letters OCR puts for i that NFKD does not take apart (Turkish dotless i).
+_LOOKALIKES = {"\u0131": "i"}
+
+
 def normalize(text):
     """Lower case without accents, *keeping the length* so positions map to the original."""
     out = []
     for char in text:
         base = unicodedata.normalize("NFKD", char)[:1].lower()[:1]
+        base = _LOOKALIKES.get(base, base)
         out.append(base if base else char)
     return "".join(out)
 
@@ -296,10 +302,15 @@ def find_vat_numbers(text, exclude=()):
                     found.append(vat)
                 break
         else:
+            if not _VAT_CONTEXT_RE.search(normalize(text[max(match.start() - 30, 0) : match.start()])):
+                continue  # a repaired number must be labelled as a VAT number (not an IBAN, a phone)
             vat = _repaired_vat(vatin, country, body.replace("O", "0").replace("I", "1").replace("L", "1"))
             if vat and vat not in excluded and vat not in found:
                 found.append(vat)
     return found
+
+
+_VAT_CONTEXT_RE = re.compile(r"(?:vat|tva|btw|iva|mwst|ust|uid|tax)[^\n]*$")
 
 
 def _repaired_vat(vatin, country, body):
@@ -383,13 +394,13 @@ def parse_date(raw, languages=LANGUAGES, date_order="DMY"):
     """A date from its printed form, with ``dateparser``; ``None`` when not a plausible date.
 
     OCR of a low-resolution print reads a 0 as 8, 6 or 9 ("04-83-2025", "Mar 5, 2825"): a
-    date that does not parse is read again with one or two of those digits as 0,
+    date that does not parse is read again with one of those digits as 0,
     and kept when exactly one such reading is a plausible date.
     """
     date = _parse_date(raw, languages, date_order)
     if date:
         return date
-    return _unique(_parse_date(variant, languages, date_order) for variant in zero_variants(raw.strip()))
+    return _unique(_parse_date(variant, languages, date_order) for variant in zero_variants(raw.strip(), most=1))
 
 
 def zero_variants(text, most=2):
