@@ -67,12 +67,14 @@ def prepare_for_ocr(image, max_pixels, dpi=300):
         scale = min(300 / dpi, MAX_UPSCALE)
     if scale > 1:  # enlarged, never past the pixel cap (nor reduced because of it)
         scale = max(1.0, min(scale, math.sqrt(max_pixels / max(gray.shape[0] * gray.shape[1], 1))))
+    if height >= 14:  # dust and specks of a scan, while its strokes are wide enough to keep
+        gray = cv2.medianBlur(gray, 3)
     if abs(scale - 1.0) > 0.05:
         interpolation = cv2.INTER_CUBIC if scale > 1 else cv2.INTER_AREA
         gray = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=interpolation)
     else:
         scale = 1.0
-    flat = even_lighting(gray, height * scale if height else TARGET_CHAR_HEIGHT)
+    flat = cv2.medianBlur(even_lighting(gray, height * scale if height else TARGET_CHAR_HEIGHT), 3)
     angle = skew_angle(flat)
     if abs(angle) >= 0.2:
         flat = _rotate(flat, angle)
@@ -169,12 +171,15 @@ def character_height(gray):
     import numpy as np
 
     block = max(15, (min(gray.shape) // 20) | 1)
-    binary = cv2.adaptiveThreshold(gray, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, block, 15)
+    # A median filter first: the specks and sensor noise of a scan are not characters.
+    binary = cv2.adaptiveThreshold(
+        cv2.medianBlur(gray, 3), 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, block, 15
+    )
     count, _labels, stats, _centroids = cv2.connectedComponentsWithStats(binary, connectivity=8)
     if count <= 1:
         return 0
     heights, widths, areas = stats[1:, cv2.CC_STAT_HEIGHT], stats[1:, cv2.CC_STAT_WIDTH], stats[1:, cv2.CC_STAT_AREA]
-    glyphs = (heights >= 5) & (heights <= gray.shape[0] / 8) & (widths <= heights * 3) & (areas >= 12)
+    glyphs = (heights >= 6) & (heights <= gray.shape[0] / 8) & (widths <= heights * 3) & (areas >= 15)
     if glyphs.sum() < 20:
         return 0
     return float(np.median(heights[glyphs]))
