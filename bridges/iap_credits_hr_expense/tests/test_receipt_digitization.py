@@ -253,6 +253,18 @@ class TestReceiptDigitization(ReceiptCase):
         self.assertAlmostEqual(account.credit_balance, balance - 1)
 
 
+class TestReceiptTranslations(TransactionCase):
+    def test_simplified_chinese(self):
+        self.env["res.lang"]._activate_lang("zh_CN")
+        self.env["ir.module.module"].search([("name", "=", "iap_credits_hr_expense")])._update_translations(
+            ["zh_CN"], overwrite=True
+        )
+        Expense = self.env["hr.expense"].with_context(lang="zh_CN")
+        self.assertEqual(Expense._digitization_unreadable_message(), "无法从文档中读取任何收据字段。")
+        field = self.env["ir.model.fields"].with_context(lang="zh_CN")._get("iap.account", "digitization_auto_receipts")
+        self.assertEqual(field.field_description, "数字化上传的收据")
+
+
 class TestReceiptAutomatic(ReceiptCase):
     def test_upload_queues_when_automatic(self):
         self.ocr_account.digitization_auto_receipts = True
