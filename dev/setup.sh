@@ -5,7 +5,8 @@
 #   * a virtualenv with Odoo's and this addon's requirements (shared across clones,
 #     keyed by the hash of the requirement files, so repeated runs stay quick),
 #   * a PostgreSQL server and a non-superuser role for Odoo,
-#   * the addons folder linking this checkout as `iap_credits`, and odoo.conf.
+#   * the addons folder linking this checkout as `iap_credits`, and odoo.conf, whose
+#     addons_path also holds bridges/ (the bridge addons to stock apps, e.g. hr_expense).
 # It prints nothing but progress on stderr, and writes the shell variables the other
 # scripts need to $STATE/env.sh.
 set -euo pipefail
@@ -101,7 +102,7 @@ mkdir -p "$STATE/addons" "$STATE/data"
 ln -sfn "$ROOT" "$STATE/addons/iap_credits"
 cat > "$STATE/odoo.conf" <<CONF
 [options]
-addons_path = $ODOO_SRC/odoo/addons,$STATE/addons
+addons_path = $ODOO_SRC/odoo/addons,$STATE/addons,$ROOT/bridges
 data_dir = $STATE/data
 db_host = $PGHOST
 db_port = $PGPORT
@@ -111,10 +112,15 @@ http_interface = 127.0.0.1
 http_port = ${HTTP_PORT:-8069}
 CONF
 
+# The bridge addons: each folder bridges/<name> with a manifest (depending on iap_credits and a
+# stock app, auto_install), comma-separated; run.sh and test.sh install them.
+BRIDGES=$(for m in "$ROOT"/bridges/*/__manifest__.py; do if [ -e "$m" ]; then basename "$(dirname "$m")"; fi; done | paste -sd, -)
+
 cat > "$STATE/env.sh" <<ENV
 export ODOO_SRC="$ODOO_SRC" VENV="$VENV" STATE="$STATE" ROOT="$ROOT"
 export PGHOST="$PGHOST" PGPORT="$PGPORT" PGUSER="$DB_USER"
 export ODOO_RC="$STATE/odoo.conf" PATH="$VENV/bin:\$PATH"
+export IAP_BRIDGES="$BRIDGES"
 export PYTHONPATH="$ODOO_SRC\${PYTHONPATH:+:\$PYTHONPATH}"
 ENV
 say "ready: Odoo $ODOO_SRC, venv $VENV, PostgreSQL $PGHOST:$PGPORT as $DB_USER"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# `make test`: set up, lint, create a fresh database, install the addon (with demo data,
-# so the demo is checked too), run the whole suite with pytest-odoo, drop the database.
+# `make test`: set up, lint, create a fresh database, install the addon and its bridge
+# addons (bridges/, with their stock apps; with demo data, so the demo is checked too),
+# run the whole suite with pytest-odoo, the bridges' tests included, drop the database.
 # Exits non-zero on any lint error or test failure.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -19,10 +20,17 @@ sed "s/^http_port = .*/http_port = $PORT/" "$ODOO_RC" > "$CONF"
 cleanup() { dropdb --if-exists "$DB" 2>/dev/null || true; }
 trap cleanup EXIT
 
-echo "[test] installing iap_credits in a fresh database $DB" >&2
+echo "[test] installing iap_credits${IAP_BRIDGES:+ and $IAP_BRIDGES} in a fresh database $DB" >&2
 # payment_demo: the demo payment provider the credit purchase tests and tour pay with.
-python "$ODOO_SRC/odoo-bin" -c "$CONF" -d "$DB" -i iap_credits,payment_demo --with-demo \
-  --stop-after-init --log-level=warn --no-http
+python "$ODOO_SRC/odoo-bin" -c "$CONF" -d "$DB" -i "iap_credits,payment_demo${IAP_BRIDGES:+,$IAP_BRIDGES}" \
+  --with-demo --stop-after-init --log-level=warn --no-http
+
+# The bridges' tests, by their path in bridges/ (an addons folder of the configuration): they
+# import as odoo.addons.<bridge>.tests.
+BRIDGE_TESTS=()
+for bridge in ${IAP_BRIDGES//,/ }; do
+  if [ -d "$ROOT/bridges/$bridge/tests" ]; then BRIDGE_TESTS+=("$ROOT/bridges/$bridge/tests"); fi
+done
 
 # pytest resolves the current directory: run from outside the checkout, on the path
 # through the linked addons folder, so the tests import as odoo.addons.iap_credits.
@@ -30,7 +38,7 @@ cd "$STATE"
 echo "[test] pytest-odoo" >&2
 set +e
 python -m pytest -p no:cacheprovider --odoo-config="$CONF" --odoo-database="$DB" --odoo-http \
-  "$STATE/addons/iap_credits/tests" "$@"
+  "$STATE/addons/iap_credits/tests" "${BRIDGE_TESTS[@]}" "$@"
 rc=$?
 set -e
 exit $rc

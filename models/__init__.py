@@ -1,4 +1,5 @@
 # Part of iap_credits. See LICENSE file for full copyright and licensing details.
+from . import iap_digitization_mixin
 from . import account_move
 from . import iap_account
 from . import iap_account_alert

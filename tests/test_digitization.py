@@ -540,7 +540,7 @@ class TestDigitization(IapCreditsCase):
 
         others = [self._email_bill(f"vendor{number}@example.com", journal) for number in range(3)]
         self.assertEqual([move.digitization_state for move in others], ["to_do", "to_do", False], "4 in all a day")
-        self.assertIn("emailed bills were already sent", others[2].message_ids[0].body)
+        self.assertIn("emailed documents were already sent", others[2].message_ids[0].body)
 
         self._set_param("iap_credits.digitization_email_daily_limit_per_sender", 0)
         self.assertFalse(self._email_bill("new@example.com", journal).digitization_state, "0: none automatically")
