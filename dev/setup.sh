@@ -25,6 +25,7 @@ APT_PACKAGES=(
   chromium                                  # Odoo tours (headless browser)
   tesseract-ocr tesseract-ocr-eng tesseract-ocr-fra tesseract-ocr-deu
   tesseract-ocr-chi-sim poppler-utils       # document digitization
+  fonts-wqy-microhei                        # the Chinese CVs of the digitization tests
 )
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
