@@ -351,7 +351,10 @@ def _image_to_text(image, languages, limits, deadline, dpi=None, psm=PSM_SINGLE_
     os.environ.setdefault("OMP_THREAD_LIMIT", OMP_THREAD_LIMIT)  # inherited by the tesseract process
     try:
         return pytesseract.image_to_string(
-            image, lang=languages or DEFAULT_LANGUAGES, config=f"{TESSERACT_ENGINE} --psm {int(psm)} --dpi {dpi}", timeout=timeout
+            image,
+            lang=languages or DEFAULT_LANGUAGES,
+            config=f"{TESSERACT_ENGINE} --psm {int(psm)} --dpi {dpi}",
+            timeout=timeout,
         )
     except pytesseract.TesseractNotFoundError as error:
         raise EngineError("Tesseract is not installed (apt-get install tesseract-ocr).") from error

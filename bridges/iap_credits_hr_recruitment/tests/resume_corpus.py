@@ -333,7 +333,7 @@ def _layout_labelled(pdf, resume, fonts, height):
     pdf.setFont(bold, 18)
     pdf.drawString(50, height - 60, lab["title"])
     y = height - 95
-    colon = "：" if resume.lang == "zh" else ": "
+    colon = "：" if resume.lang == "zh" else ": "  # noqa: RUF001 (Chinese punctuation)
     rows = [(lab["name"], resume.name), (lab["phone"], resume.phone), (lab["email"], resume.email)]
     if resume.linkedin:
         rows.append(("LinkedIn", _linkedin_text(resume)))

@@ -169,7 +169,8 @@ class TestResumeDigitization(IapCreditsCase):
         applicant = self._digitize(self._applicant(buffer.getvalue()))
         self.assertEqual((applicant.digitization_state, applicant.digitization_error_code), ("failed", "unreadable"))
         self.assertEqual(
-            applicant.digitization_error, "No e-mail address, phone number or LinkedIn profile could be read from the CV."
+            applicant.digitization_error,
+            "No e-mail address, phone number or LinkedIn profile could be read from the CV.",
         )
         self.assertFalse(applicant.partner_name, "a failed reading fills nothing")
         self.assertCredits(self.ocr_account, self.balance)

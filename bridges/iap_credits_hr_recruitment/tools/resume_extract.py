@@ -40,8 +40,7 @@ NAME_SEARCH_LINES = 12
 NAME_SEARCH_LINES_EMAIL = 40
 # Words that make a line a heading or a job title rather than a person's name (lower case,
 # without accents).
-NOT_NAME_WORDS = frozenset(
-    """
+_NOT_NAME_WORDS = """
     curriculum vitae resume cv lebenslauf profil profile contact contacts kontakt coordonnees summary about
     experience experiences work education formation ausbildung skills competences kenntnisse languages langues
     sprachen references interests hobbies loisirs projects projets personal information informations personnelles
@@ -52,28 +51,45 @@ NOT_NAME_WORDS = frozenset(
     comptable etudiant etudiante stagiaire directeur directrice entwickler entwicklerin ingenieurin berater
     beraterin leiter leiterin kaufmann kauffrau projektleiter softwareentwickler
     street road avenue rue strasse str allee platz chemin boulevard
-    """.split()
-)
+    """
+NOT_NAME_WORDS = frozenset(_NOT_NAME_WORDS.split())
 NOT_NAME_ZH = frozenset(
-    "个人简历 简历 求职简历 联系方式 基本信息 个人信息 工作经验 工作经历 教育背景 教育经历 专业技能 技能 语言 自我评价 项目经验 求职意向"
-    " 电话 手机 邮箱 地址".split()
-)
+    (
+        "个人简历", "简历", "求职简历", "联系方式", "基本信息", "个人信息", "工作经验", "工作经历", "教育背景",
+        "教育经历", "专业技能", "技能", "语言", "自我评价", "项目经验", "求职意向", "电话", "手机", "邮箱", "地址",
+    )
+)  # fmt: skip
 # The endings of Chinese job titles ("产品经理", "软件工程师"): such a line is not a name.
-JOB_TITLE_ZH_ENDINGS = ("经理", "工程师", "助理", "总监", "主管", "专员", "设计师", "顾问", "经历", "技能", "背景", "信息")
+JOB_TITLE_ZH_ENDINGS = (
+    "经理",
+    "工程师",
+    "助理",
+    "总监",
+    "主管",
+    "专员",
+    "设计师",
+    "顾问",
+    "经历",
+    "技能",
+    "背景",
+    "信息",
+)
 NAME_LABELS = [
     r"(?:full\s*)?name",
     r"nom(?:\s*(?:et|&)\s*prenom)?",
     r"prenom\s*(?:et|&)\s*nom",
     r"(?:vor-?\s*(?:und|&)\s*)?(?:nach)?name",
 ]
-_NAME_LABEL_RE = re.compile(rf"^\s*(?:{'|'.join(NAME_LABELS)})\s*[:：]\s*(?P<value>.+)$", re.IGNORECASE)
-_NAME_LABEL_ZH_RE = re.compile(r"姓\s*名\s*[:：]?\s*(?P<value>[\u4e00-\u9fff](?:\s?[\u4e00-\u9fff]){1,3})")
+_NAME_LABEL_RE = re.compile(rf"^\s*(?:{'|'.join(NAME_LABELS)})\s*[:\uff1a]\s*(?P<value>.+)$", re.IGNORECASE)
+_NAME_LABEL_ZH_RE = re.compile(r"姓\s*名\s*[:\uff1a]?\s*(?P<value>[\u4e00-\u9fff](?:\s?[\u4e00-\u9fff]){1,3})")
 # Columns: three spaces or more (layout-mode text layers, OCR of wide gaps), or the
 # separators CVs put between contact details on one line.
 _SEGMENT_RE = re.compile(r"\s{3,}|\s[|•·◦▪●]\s|\t")
-_NAME_WORD_RE = re.compile(r"^[^\W\d_](?:[^\W\d_]|['’\-.])*$")
+_NAME_WORD_RE = re.compile(r"^[^\W\d_](?:[^\W\d_]|['\u2019\-.])*$")
 _HAN_RE = re.compile(r"[\u4e00-\u9fff]")
-_HAN_SPACES_RE = re.compile(r"(?<=[\u4e00-\u9fff，。：；、（）])[ \t]+(?=[\u4e00-\u9fff，。：；、（）])")
+# Chinese characters and their full-width punctuation, between which OCR puts spaces.
+_HAN_OR_PUNCTUATION = r"[\u4e00-\u9fff\uff0c\u3002\uff1a\uff1b\u3001\uff08\uff09]"
+_HAN_SPACES_RE = re.compile(rf"(?<={_HAN_OR_PUNCTUATION})[ \t]+(?={_HAN_OR_PUNCTUATION})")
 _EMAIL_RE = re.compile(
     r"(?<![\w.+-])([A-Za-z0-9][A-Za-z0-9._%+-]*)@([A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
     r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*\.[A-Za-z]{2,24})(?![\w-])"
@@ -147,7 +163,7 @@ def segments(line):
 def _ocr_joined(text):
     """The text with OCR's slips in addresses mended: spaces around ``@`` and dots, a ``|``
     read for an ``l`` before a dot, the dot of a common top-level domain read as a space."""
-    text = re.sub(r"[ \t]*[@＠][ \t]*", "@", text)
+    text = re.sub(r"[ \t]*[@\uff20][ \t]*", "@", text)
     text = re.sub(r"(?<=[A-Za-z0-9|])[ \t]?\.[ \t]?(?=[A-Za-z]{2,}\b)", ".", text)
     text = re.sub(r"(?<![\w.])\|(?=\.?[A-Za-z0-9._%+-]*@)", "l", text)
     return re.sub(rf"(@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*)[ \t](?=(?:{COMMON_TLDS})(?![\w.]))", r"\1.", text)
@@ -201,7 +217,7 @@ def find_phone(lines, *regions):
 def _phone_text(segment):
     """A segment as phone numbers are written: OCR's look-alikes of digits and dashes fixed
     where they sit between digits, and the "(0)" of "+49 (0)151" dropped."""
-    segment = re.sub(r"[–—‐]", "-", segment)
+    segment = re.sub(r"[\u2013\u2014\u2010]", "-", segment)
     segment = re.sub(r"(?<=[\d ])[Oo](?=[\d ])", "0", segment)
     return re.sub(r"(\+\d{1,3})\s*\(0\)\s*", r"\1 ", segment)
 
@@ -236,7 +252,7 @@ def find_name(lines, email=None):
                 candidates.append((index, name))
     local = normalize((email or "").split("@")[0])
     for _index, name in candidates:
-        words = [word for word in re.split(r"[\s'’\-.]+", normalize(name)) if len(word) >= 3]
+        words = [word for word in re.split(r"[\s'\u2019\-.]+", normalize(name)) if len(word) >= 3]
         if local and any(word in local or _transliterated(word) in local for word in words):
             return _umlauts_from_email(name, local)
     top = [name for index, name in candidates if index < NAME_SEARCH_LINES]
@@ -252,8 +268,8 @@ def _umlauts_from_email(name, local):
     """Put back the umlauts OCR dropped from a German name, when the e-mail address spells
     them out: "Anna Muller" with anna.mueller@… is "Anna Müller"."""
     words = []
-    for word in name.split(" "):
-        lower = word.lower()
+    for printed in name.split(" "):
+        word, lower = printed, printed.lower()
         if lower not in local and len(lower) >= 3:
             for plain, umlaut in (("u", "ü"), ("o", "ö"), ("a", "ä")):
                 for position in [i for i, char in enumerate(lower) if char == plain]:
@@ -266,9 +282,9 @@ def _umlauts_from_email(name, local):
     return " ".join(words)
 
 
-def _as_name(segment):
+def _as_name(segment):  # noqa: PLR0911 (one refusal per rule)
     """``segment`` as a person's name, or None when it does not read like one."""
-    segment = segment.strip(" ,;:_|/\\-–•*·'\"")
+    segment = segment.strip(" ,;:_|/\\-\u2013•*·'\"")
     compact = re.sub(r"\s", "", segment)
     if _HAN_RE.search(compact):
         if (
@@ -285,7 +301,7 @@ def _as_name(segment):
     for word in words:
         if not _NAME_WORD_RE.match(word) or not word[0].isupper():
             return None
-        if normalize(word.strip(".-'’")) in NOT_NAME_WORDS:
+        if normalize(word.strip(".-'\u2019")) in NOT_NAME_WORDS:
             return None
     if not any(len(word.strip(".")) >= 2 for word in words):
         return None
@@ -311,7 +327,8 @@ def find_skills(text, skills):
     :return: the keys of the skills found, in the order of ``skills``
 
     A name of three characters or fewer ("R", "Go", "C#", "PHP") must be printed as is, in
-    its case, and stand alone (not "R&D", not "go-live"); a longer one is matched without
+    its case, and stand alone (not "R&D", not "go-live", not the initial of "John R. Smith");
+    a longer one is matched without
     regard to case and accents. A Chinese name is matched anywhere (no spaces between words).
     """
     text = unicodedata.normalize("NFC", text or "")
@@ -333,7 +350,7 @@ def _skill_printed(name, haystack, folded, compact):
     if _HAN_RE.search(name):
         return re.sub(r"\s", "", name) in compact
     if len(name) <= 3:
-        pattern = rf"(?<![\w+#&/.\-]){re.escape(name)}(?![\w+#&\-]|\.\w)"
+        pattern = rf"(?<![\w+#&/.\-]){re.escape(name)}(?![\w+#&.\-])"
         return bool(re.search(pattern, haystack))
     pattern = rf"(?<![\w+#]){re.escape(' '.join(normalize(name).split()))}(?![\w+#])"
     return bool(re.search(pattern, folded))

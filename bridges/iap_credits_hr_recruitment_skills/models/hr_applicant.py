@@ -24,7 +24,7 @@ class HrApplicant(models.Model):
         :param dict values: the text read (``text``) and/or the skill names an external
             gateway found (``skills``); ``skills_added`` is set to the names added, for the chatter
         """
-        super()._digitization_apply(values)
+        res = super()._digitization_apply(values)
         skills = self._digitization_find_skills(values) - self.applicant_skill_ids.skill_id
         commands = []
         for skill in skills:
@@ -41,6 +41,7 @@ class HrApplicant(models.Model):
             # The values are those the chatter lists once the applicant is committed as digitized.
             added = self.env["hr.skill"].browse([command[2]["skill_id"] for command in commands])
             values["skills_added"] = ", ".join(added.mapped("name"))
+        return res
 
     def _digitization_find_skills(self, values):
         """The existing skills whose name (in any installed language) the CV prints.
