@@ -8,6 +8,7 @@ gateway speaks real HTTP to.
 
 import io
 import json
+import os
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -247,6 +248,26 @@ class TestResumeDigitization(IapCreditsCase):
         self.assertFalse(applicant.email_from, "not an address: left empty")
         self.assertFalse(applicant.linkedin_profile, "not a LinkedIn profile: left empty")
         self.assertCredits(self.ocr_account, self.balance - 1)
+
+    def test_simplified_chinese(self):
+        """The bridges' own translations load, and every term of their templates is translated."""
+        import polib
+
+        self.env["res.lang"]._activate_lang("zh_CN")
+        bridges = ["iap_credits", "iap_credits_hr_recruitment", "iap_credits_hr_recruitment_skills"]
+        self.env["ir.module.module"].search([("name", "in", bridges)])._update_translations(["zh_CN"], overwrite=True)
+        applicant = self.env["hr.applicant"].with_context(lang="zh_CN").create({"partner_name": "No CV"})
+        with self.assertRaisesRegex(UserError, "请先为 No CV 附加简历"):
+            applicant.action_digitize()
+        label = applicant.fields_get(["digitization_attachment_id"])["digitization_attachment_id"]["string"]
+        self.assertEqual(label, "已数字化的文档")
+        folder = os.path.dirname(os.path.dirname(corpus.__file__))
+        for module in bridges[1:]:
+            po = polib.pofile(os.path.join(os.path.dirname(folder), module, "i18n", "zh_CN.po"))
+            pot = polib.pofile(os.path.join(os.path.dirname(folder), module, "i18n", f"{module}.pot"))
+            with self.subTest(module=module):
+                self.assertEqual({entry.msgid for entry in po}, {entry.msgid for entry in pot}, "po up to date")
+                self.assertEqual([entry.msgid for entry in po if not entry.msgstr], [], "untranslated terms")
 
     def test_demo_cv_was_digitized_for_one_credit(self):
         applicant = self.env.ref("iap_credits_hr_recruitment.hr_applicant_digitize_demo", raise_if_not_found=False)
