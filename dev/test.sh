@@ -25,21 +25,22 @@ echo "[test] installing iap_credits${IAP_BRIDGES:+ and $IAP_BRIDGES} in a fresh 
 python "$ODOO_SRC/odoo-bin" -c "$CONF" -d "$DB" -i "iap_credits,payment_demo${IAP_BRIDGES:+,$IAP_BRIDGES}" \
   --with-demo --stop-after-init --log-level=warn --no-http
 
-# The bridges' tests, by their path through the linked addons folder too: they import as
-# odoo.addons.<bridge>.tests (bridges/ is an addons folder of the configuration). By the
-# checkout's own path, pytest would take the checkout (a package) for the root package and
-# import it under the name of its folder.
+# The bridges' tests, by their path in bridges/ (an addons folder of the configuration): they
+# import as odoo.addons.<bridge>.tests.
 BRIDGE_TESTS=()
 for bridge in ${IAP_BRIDGES//,/ }; do
-  if [ -d "$ROOT/bridges/$bridge/tests" ]; then BRIDGE_TESTS+=("$STATE/addons/iap_credits/bridges/$bridge/tests"); fi
+  if [ -d "$ROOT/bridges/$bridge/tests" ]; then BRIDGE_TESTS+=("$ROOT/bridges/$bridge/tests"); fi
 done
 
 # pytest resolves the current directory: run from outside the checkout, on the path
 # through the linked addons folder, so the tests import as odoo.addons.iap_credits.
+# --rootdir/--confcutdir: the checkout itself is a package (the addon's __init__.py) that
+# pytest would otherwise import as a parent of the bridges' tests.
 cd "$STATE"
 echo "[test] pytest-odoo" >&2
 set +e
 python -m pytest -p no:cacheprovider --odoo-config="$CONF" --odoo-database="$DB" --odoo-http \
+  --rootdir="$STATE/addons" --confcutdir="$STATE/addons" \
   "$STATE/addons/iap_credits/tests" "${BRIDGE_TESTS[@]}" "$@"
 rc=$?
 set -e

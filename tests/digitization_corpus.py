@@ -1,11 +1,14 @@
 # Part of iap_credits. See LICENSE file for full copyright and licensing details.
 """A corpus of vendor bills generated for the digitization tests, with their truth.
 
-Twelve bills of four layouts, in English, French and German, with their own date and
-number formats and currencies. Each is rendered as a text PDF (reportlab) and as a
-"scan": the PDF rasterised at 300 dpi by poppler, slightly rotated, blurred and
-speckled (Pillow), then saved as an image-only PDF, a PNG or a JPEG photo. Everything
-is deterministic (seeded), so the accuracy figures are stable from run to run.
+Fourteen bills of five layouts (two of them in two columns, with the subtotal, the tax
+and the total on one line), in English, French and German, with their own date and number
+formats and currencies. Each is rendered as a text PDF (reportlab), as a "scan" (the PDF
+rasterised at 300 dpi by poppler, slightly rotated, blurred and speckled, then saved as
+an image-only PDF, a PNG or a JPEG photo) and as a harsh one (:func:`render_harsh`:
+100-150 dpi, skewed up to 5°, JPEG quality 30-40, every other one a phone photo on a
+desk). Everything is deterministic (seeded), so the accuracy figures are stable from run
+to run.
 """
 
 import datetime
@@ -232,6 +235,17 @@ BILLS = [
                D(2025, 3, 18), None, "EUR",
                [("Repas d'affaires", 1, 86.40)],
                10, "dmy/", "fr", "png"),
+    # Two columns side by side, and the subtotal, the tax and the total on one line.
+    CorpusBill("ie_two_column", "en", "two_column", "Liffey Print Works Ltd", "IE6388047V",
+               ["41 Capel Street", "Dublin 1, D01 F2X7", "Ireland"], "LPW-25-0219",
+               D(2025, 2, 19), D(2025, 3, 21), "EUR",
+               [("Business cards (500)", 4, 38.00), ("Roll-up banner", 2, 95.00), ("Design hours", 3, 60.00)],
+               23, "dmy/", "en", "jpeg"),
+    CorpusBill("at_two_column", "de", "two_column", "Wiener Kaffeehaus Ausstattung GmbH", "ATU13585627",
+               ["Mariahilfer Straße 45", "1060 Wien", "Österreich"], "WKA-2025-0311",
+               D(2025, 3, 11), D(2025, 4, 10), "EUR",
+               [("Espressomaschine", 1, 1450.00), ("Kaffeetassen (Set)", 6, 42.50)],
+               20, "dmy.", "de", "pdf"),
 ]  # fmt: skip
 # The bill of the demo data (demo/files/kiwi_office_supplies_scan.pdf): a scan, taxed at
 # 15 % like the purchase tax of the generic chart of accounts of the demo company.
@@ -420,7 +434,37 @@ def _layout_receipt(pdf, bill, height):
     _totals(pdf, bill, y - 10, x_label=150, x_amount=445)
 
 
+def _layout_two_column(pdf, bill, height):
+    """Two columns side by side (vendor and payment details, customer and invoice data),
+    then the table, then the subtotal, the tax and the total all on one line."""
+    lab = bill.labels
+    _vendor_block(pdf, bill, 50, height - 60)
+    pdf.setFont("Helvetica-Bold", 20)
+    pdf.drawString(330, height - 60, lab["title"])
+    pdf.setFont("Helvetica", 10)
+    y = height - 88  # on the lines of the vendor's address
+    for label, value in _meta(bill):
+        pdf.drawString(330, y, f"{label}: {value}")
+        y -= 14
+    _customer_block(pdf, bill, 50, height - 170)
+    payment = {"en": "Payment by bank transfer", "de": "Zahlung per Überweisung", "fr": "Paiement par virement"}
+    pdf.setFont("Helvetica-Bold", 10)
+    pdf.drawString(330, height - 170, payment[bill.lang])
+    pdf.setFont("Helvetica", 10)
+    pdf.drawString(330, height - 184, "IBAN DE89 3704 0044 0532 0130 00")
+    pdf.drawString(330, height - 198, "BIC COBADEFFXXX")
+    y = _lines_table(pdf, bill, height - 300)
+    rate = f"{bill.tax_rate:g}" if bill.amount_format == "en" else f"{bill.tax_rate:g}".replace(".", ",")
+    pdf.setFont("Helvetica", 10)
+    pdf.drawString(50, y - 24, f"{lab['untaxed']} {bill.fmt_amount(bill.untaxed)}")
+    pdf.drawString(210, y - 24, f"{lab['tax'].format(rate=rate)} {bill.fmt_amount(bill.tax)}")
+    pdf.setFont("Helvetica-Bold", 11)
+    pdf.drawRightString(545, y - 24, f"{lab['total']} {bill.fmt_amount(bill.total)}")
+    _footer(pdf, bill)
+
+
 _LAYOUTS = {
+    "two_column": _layout_two_column,
     "classic": _layout_classic,
     "modern": _layout_modern,
     "letter": _layout_letter,
@@ -459,3 +503,118 @@ def render_scan(bill, pdf_data=None, dpi=300):
         return buffer.getvalue(), "image/png"
     page.save(buffer, "JPEG", quality=70)  # a phone photo: no resolution recorded
     return buffer.getvalue(), "image/jpeg"
+
+
+# ------------------------------------------------------------
+# HARSH SCANS AND PHONE PHOTOS
+# ------------------------------------------------------------
+
+
+def render_harsh(bill, pdf_data=None):
+    """The bill as a poor scan or a phone photo: 100-150 dpi, skewed up to 5°, JPEG quality
+    30-40; every other bill photographed on a desk (perspective, shadow).
+
+    :return: (data, mimetype)
+    """
+    pdf_data = pdf_data or render_pdf(bill)
+    index = [item.key for item in BILLS].index(bill.key) if bill in BILLS else 0
+    if index % 2:
+        return render_photo(pdf_data, bill.key)
+    return render_low_scan(pdf_data, bill.key)
+
+
+def render_low_scan(pdf_data, key):
+    """A flatbed scan at 100-150 dpi, skewed by 2-5°, saved as a JPEG of quality 30-40."""
+    import pdf2image
+    from PIL import Image, ImageFilter
+
+    rng = random.Random(f"{key}/low")
+    dpi = rng.choice([100, 120, 125, 150])
+    page = pdf2image.convert_from_bytes(pdf_data, dpi=dpi, grayscale=True)[0]
+    angle = rng.choice([-1, 1]) * rng.uniform(2.0, 5.0)
+    page = page.rotate(angle, resample=Image.BICUBIC, expand=True, fillcolor=rng.randint(235, 250))
+    page = _add_noise(page.filter(ImageFilter.GaussianBlur(rng.uniform(0.3, 0.6))), rng, 8)
+    buffer = io.BytesIO()
+    page.save(buffer, "JPEG", quality=rng.randint(30, 40), dpi=(dpi, dpi))
+    return buffer.getvalue(), "image/jpeg"
+
+
+def render_photo(pdf_data, key, thermal=False):
+    """A phone photo of the document lying on a desk: 100-150 dpi on the paper, perspective,
+    a skew of up to 5°, a shadow across, faded print for thermal paper, JPEG quality 30-40.
+
+    :return: (data, mimetype) — always ``image/jpeg``, without a resolution, as phones do
+    """
+    import numpy as np
+    import pdf2image
+    from PIL import Image, ImageFilter
+
+    rng = random.Random(f"{key}/photo")
+    dpi = rng.choice([110, 125, 140, 150]) if thermal else rng.choice([110, 125, 150])
+    page = pdf2image.convert_from_bytes(pdf_data, dpi=dpi, grayscale=True)[0]
+    pixels = np.asarray(page, dtype=np.float32) / 255.0
+    if thermal:  # faded grey print on off-white paper
+        ink, paper = rng.uniform(70, 115), rng.uniform(215, 240)
+    else:
+        ink, paper = rng.uniform(20, 50), rng.uniform(225, 245)
+    pixels = ink + pixels * (paper - ink)
+    # The desk: darker, textured, around the paper.
+    height, width = pixels.shape
+    margin_x, margin_y = int(width * rng.uniform(0.12, 0.25)), int(height * rng.uniform(0.06, 0.15))
+    desk_tone = rng.uniform(60, 125)
+    canvas_h, canvas_w = height + 2 * margin_y, width + 2 * margin_x
+    np_rng = np.random.default_rng(rng.randrange(2**32))
+    desk = desk_tone + np_rng.normal(0, 6, (canvas_h, canvas_w))
+    desk[margin_y : margin_y + height, margin_x : margin_x + width] = pixels
+    photo = Image.fromarray(np.clip(desk, 0, 255).astype(np.uint8), "L")
+    # Perspective: the phone is held above the paper, not parallel to it; plus a skew.
+    angle = rng.choice([-1, 1]) * rng.uniform(1.5, 5.0)
+    photo = photo.rotate(angle, resample=Image.BICUBIC, fillcolor=int(desk_tone))
+    jitter = 0.06
+    corners = [(0, 0), (canvas_w, 0), (canvas_w, canvas_h), (0, canvas_h)]
+    moved = [
+        (x + rng.uniform(-jitter, jitter) * canvas_w, y + rng.uniform(-jitter, jitter) * canvas_h) for x, y in corners
+    ]
+    photo = photo.transform(
+        photo.size,
+        Image.PERSPECTIVE,
+        _perspective_coefficients(corners, moved),
+        Image.BICUBIC,
+        fillcolor=int(desk_tone),
+    )
+    # A shadow falls across the page from one side; light falls off towards the other.
+    array = np.asarray(photo, dtype=np.float32)
+    ys, xs = np.mgrid[0:canvas_h, 0:canvas_w]
+    direction = rng.uniform(0, 2 * np.pi)
+    ramp = (np.cos(direction) * xs / canvas_w + np.sin(direction) * ys / canvas_h) * 2
+    ramp = (ramp - ramp.min()) / max(ramp.max() - ramp.min(), 1e-6)
+    light = 1.0 - rng.uniform(0.25, 0.4) * ramp
+    edge = rng.uniform(0.3, 0.7)
+    shadow = 1.0 - rng.uniform(0.2, 0.3) / (1 + np.exp(-(xs / canvas_w - edge) * 25))
+    photo = Image.fromarray(np.clip(array * light * shadow, 0, 255).astype(np.uint8), "L")
+    photo = _add_noise(photo.filter(ImageFilter.GaussianBlur(rng.uniform(0.5, 0.9))), rng, 10)
+    buffer = io.BytesIO()
+    photo.save(buffer, "JPEG", quality=rng.randint(30, 40))
+    return buffer.getvalue(), "image/jpeg"
+
+
+def _add_noise(image, rng, spread):
+    """Sensor noise of ±``spread`` grey levels, from the seeded generator."""
+    from PIL import Image, ImageChops
+
+    noise = Image.frombytes("L", image.size, rng.randbytes(image.width * image.height)).point(
+        lambda v: 128 + (v - 128) * spread // 128
+    )
+    return ImageChops.add(image, noise, 1.0, -128)
+
+
+def _perspective_coefficients(source, target):
+    """The 8 coefficients Pillow's PERSPECTIVE transform takes to map ``target`` points to ``source``."""
+    import numpy as np
+
+    matrix, vector = [], []
+    for (x, y), (u, v) in zip(source, target, strict=True):
+        matrix.append([u, v, 1, 0, 0, 0, -x * u, -x * v])
+        matrix.append([0, 0, 0, u, v, 1, -y * u, -y * v])
+        vector.extend([x, y])
+    return np.linalg.solve(np.array(matrix, dtype=float), np.array(vector, dtype=float)).tolist()

@@ -1,5 +1,5 @@
 # Part of iap_credits. See LICENSE file for full copyright and licensing details.
-"""Accuracy of the digitization core (text → fields) on a generated corpus, with real OCR.
+"""Accuracy of the digitization core (text → fields) on generated corpora, with real OCR.
 
 No ORM here: :mod:`..tools` is plain Python. Tesseract really runs, once per corpus
 document for the whole class (two at a time: the machine has two cores).
@@ -18,20 +18,32 @@ except ImportError:  # Odoo's own test runner
 
 from ..tools import digitization, document_text, invoice_extract
 from . import digitization_corpus as corpus
+from . import digitization_receipts_corpus as receipts
 
-TEXT_PDF_TARGET = 0.98
-SCAN_TARGET = 0.90
-FIELDS = [
-    "vendor_vat",
-    "invoice_number",
-    "invoice_date",
-    "due_date",
-    "currency",
-    "amount_untaxed",
-    "amount_tax",
-    "amount_total",
-    "lines",
-]
+# Share of the printed fields read right, per document type and kind of copy.
+TARGETS = {
+    ("invoice", "text"): 0.98,
+    ("invoice", "scan"): 0.90,
+    ("invoice", "harsh"): 0.90,
+    ("receipt", "text"): 0.95,
+    ("receipt", "photo"): 0.90,
+}
+SUBSETS = {"invoice": ("text", "scan", "harsh"), "receipt": ("text", "photo")}
+SUBSET_TITLES = {"text": "text PDF", "scan": "scanned", "harsh": "harsh scan", "photo": "phone photo"}
+FIELDS = {
+    "invoice": [
+        "vendor_vat",
+        "invoice_number",
+        "invoice_date",
+        "due_date",
+        "currency",
+        "amount_untaxed",
+        "amount_tax",
+        "amount_total",
+        "lines",
+    ],
+    "receipt": ["vendor_name", "vendor_vat", "date", "currency", "amount_total", "amount_tax", "category"],
+}
 
 
 def field_correct(key, expected, found):
@@ -43,36 +55,60 @@ def field_correct(key, expected, found):
         )
     if isinstance(expected, float):
         return found is not None and abs(found - expected) < 0.005
+    if key == "vendor_name":  # as printed; case and spacing aside
+        return " ".join(str(found or "").casefold().split()) == " ".join(expected.casefold().split())
     return found == expected
 
 
+def _render(document_type, item, subset):
+    """The document of ``item`` as a copy of kind ``subset``: (data, mimetype)."""
+    if document_type == "receipt":
+        pdf = receipts.render_pdf(item)
+        return (pdf, "application/pdf") if subset == "text" else receipts.render_photo(item, pdf)
+    pdf = corpus.render_pdf(item)
+    if subset == "text":
+        return pdf, "application/pdf"
+    return corpus.render_scan(item, pdf) if subset == "scan" else corpus.render_harsh(item, pdf)
+
+
 class TestDigitizationAccuracy(BaseCase):
+    """Bills (text PDFs, scans, harsh scans and phone photos) and till receipts (text PDFs,
+    phone photos), each read once by Tesseract (or its text layer), then extracted."""
+
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
+        jobs = [
+            (document_type, item, subset)
+            for document_type, items in (("invoice", corpus.BILLS), ("receipt", receipts.RECEIPTS))
+            for item in items
+            for subset in SUBSETS[document_type]
+        ]
 
-        def read(bill):
-            pdf = corpus.render_pdf(bill)
-            scan, mimetype = corpus.render_scan(bill, pdf)
-            return [
-                (bill, "text", "application/pdf", document_text.document_to_text(pdf, "application/pdf")),
-                (bill, "scan", mimetype, document_text.document_to_text(scan, mimetype)),
-            ]
+        def read(job):
+            document_type, item, subset = job
+            data, mimetype = _render(document_type, item, subset)
+            return (*job, mimetype, document_text.document_to_text(data, mimetype))
 
         with ThreadPoolExecutor(max_workers=2) as pool:  # two cores
-            reads = [item for items in pool.map(read, corpus.BILLS) for item in items]
+            reads = list(pool.map(read, jobs))
         cls.results = []
-        for bill, subset, mimetype, document in reads:
-            values = digitization.extract_fields("invoice", document.text, exclude_vats=[corpus.CUSTOMER_VAT])
-            cls.results.append((bill, subset, mimetype, document, values))
-        cls.table = cls._accuracy_table()
+        cls.receipt_results = []
+        for document_type, item, subset, mimetype, document in reads:
+            values = digitization.extract_fields(document_type, document.text, exclude_vats=[corpus.CUSTOMER_VAT])
+            target = cls.results if document_type == "invoice" else cls.receipt_results
+            target.append((item, subset, mimetype, document, values))
+        cls.tables = {
+            "invoice": cls._accuracy_table("invoice", cls.results, "bills"),
+            "receipt": cls._accuracy_table("receipt", cls.receipt_results, "receipts"),
+        }
         cls._printed = False
 
     if pytest:
 
         @pytest.fixture(autouse=True)
         def _print_report_once(self, request):
-            """Print the accuracy table to the terminal, past pytest's output capture."""
+            """Print the accuracy tables to the terminal, past pytest's output capture."""
             yield
             if type(self)._printed:
                 return
@@ -81,51 +117,71 @@ class TestDigitizationAccuracy(BaseCase):
             terminal = request.config.pluginmanager.getplugin("terminalreporter")
             with capture.global_and_fixture_disabled():
                 terminal.write_line("")
-                for line in self.table["report"].splitlines():
-                    terminal.write_line(line)
+                for table in self.tables.values():
+                    for line in table["report"].splitlines():
+                        terminal.write_line(line)
 
     @classmethod
-    def _accuracy_table(cls):
-        counts = {(subset, key): [0, 0] for subset in ("text", "scan") for key in FIELDS}
+    def _accuracy_table(cls, document_type, results, noun):
+        subsets, fields = SUBSETS[document_type], FIELDS[document_type]
+        counts = {(subset, key): [0, 0] for subset in subsets for key in fields}
         misses = []
-        for bill, subset, mimetype, _read, values in cls.results:
-            for key, expected in bill.truth().items():
+        for item, subset, mimetype, _read, values in results:
+            for key, expected in item.truth().items():
                 ok = field_correct(key, expected, values.get(key))
                 counts[subset, key][0] += ok
                 counts[subset, key][1] += 1
                 if not ok:
                     misses.append(
-                        f"  {subset:4} {bill.key} ({mimetype}) {key}: want {expected!r}, got {values.get(key)!r}"
+                        f"  {subset:5} {item.key} ({mimetype}) {key}: want {expected!r}, got {values.get(key)!r}"
                     )
-        totals = {
-            subset: [sum(counts[subset, key][index] for key in FIELDS) for index in (0, 1)]
-            for subset in ("text", "scan")
-        }
+        totals = {subset: [sum(counts[subset, key][index] for key in fields) for index in (0, 1)] for subset in subsets}
+        ratio = {subset: totals[subset][0] / totals[subset][1] for subset in subsets}
+        items = len({item.key for item, *_rest in results})
         lines = [
-            "Digitization accuracy (fields correct / fields printed)",
-            f"{'field':16} {'text PDF':>14} {'scanned':>14}",
+            f"Digitization accuracy of {noun} (fields correct / fields printed)",
+            f"{'field':16}" + "".join(f" {SUBSET_TITLES[subset]:>13}" for subset in subsets),
         ]
-        for key in FIELDS:
-            text, scan = counts["text", key], counts["scan", key]
-            lines.append(f"{key:16} {text[0]:>6}/{text[1]:<3} {scan[0]:>8}/{scan[1]:<3}")
-        ratio = {subset: totals[subset][0] / totals[subset][1] for subset in totals}
-        text, scan = totals["text"], totals["scan"]
-        lines.append(f"{'all fields':16} {text[0]:>6}/{text[1]:<3} {scan[0]:>8}/{scan[1]:<3}")
+        for key in fields:
+            lines.append(
+                f"{key:16}" + "".join(f" {counts[subset, key][0]:>8}/{counts[subset, key][1]:<4}" for subset in subsets)
+            )
         lines.append(
-            f"{'accuracy':16} {ratio['text']:>13.1%} {ratio['scan']:>13.1%}"
-            f"   (targets {TEXT_PDF_TARGET:.0%} / {SCAN_TARGET:.0%}; {len(corpus.BILLS)} bills each)"
+            f"{'all fields':16}" + "".join(f" {totals[subset][0]:>8}/{totals[subset][1]:<4}" for subset in subsets)
+        )
+        lines.append(
+            f"{'accuracy':16}"
+            + "".join(f" {ratio[subset]:>12.1%} " for subset in subsets)
+            + "  (targets "
+            + " / ".join(f"{TARGETS[document_type, subset]:.0%}" for subset in subsets)
+            + f"; {items} {noun} each)"
         )
         return {"ratio": ratio, "report": "\n".join(lines + misses)}
 
+    def assertTarget(self, document_type, subset):
+        table = self.tables[document_type]
+        self.assertGreaterEqual(table["ratio"][subset], TARGETS[document_type, subset], table["report"])
+
     def test_accuracy_text_pdfs(self):
-        self.assertGreaterEqual(self.table["ratio"]["text"], TEXT_PDF_TARGET, self.table["report"])
+        self.assertTarget("invoice", "text")
 
     def test_accuracy_scans(self):
-        self.assertGreaterEqual(self.table["ratio"]["scan"], SCAN_TARGET, self.table["report"])
+        self.assertTarget("invoice", "scan")
+
+    def test_accuracy_harsh_scans(self):
+        """100-150 dpi, skewed up to 5°, JPEG quality 30-40, half of them photographed on a desk."""
+        self.assertTarget("invoice", "harsh")
+
+    def test_accuracy_receipts_text_pdfs(self):
+        self.assertTarget("receipt", "text")
+
+    def test_accuracy_receipt_photos(self):
+        """Phone photos of thermal receipts: perspective, skew, shadow, faded print, JPEG 30-40."""
+        self.assertTarget("receipt", "photo")
 
     def test_ocr_only_where_needed(self):
-        for bill, subset, mimetype, read, _values in self.results:
-            with self.subTest(bill=bill.key, subset=subset):
+        for item, subset, mimetype, read, _values in self.results + self.receipt_results:
+            with self.subTest(item=item.key, subset=subset):
                 self.assertEqual(read.method, "text" if subset == "text" else "ocr", mimetype)
 
     def test_corpus_is_varied(self):
@@ -135,6 +191,35 @@ class TestDigitizationAccuracy(BaseCase):
                          {"application/pdf", "image/png", "image/jpeg"})  # fmt: skip
         self.assertGreaterEqual(len({bill.currency for bill in corpus.BILLS}), 4)
         self.assertGreaterEqual(len({bill.date_format for bill in corpus.BILLS}), 6)
+        self.assertIn("two_column", {bill.layout for bill in corpus.BILLS})
+        self.assertGreaterEqual(len(receipts.RECEIPTS), 10)
+        self.assertEqual({receipt.lang for receipt in receipts.RECEIPTS}, {"en", "fr", "de"})
+        self.assertGreaterEqual(len({receipt.currency for receipt in receipts.RECEIPTS}), 4)
+        self.assertGreaterEqual(len({receipt.category for receipt in receipts.RECEIPTS}), 4)
+        layouts = {receipt.layout for receipt in receipts.RECEIPTS}
+        self.assertTrue({"inline", "cash", "two_rates", "balance"} <= layouts, layouts)
+
+    def test_harsh_copies_are_harsh(self):
+        """The harsh copies are what the targets are about: JPEG at quality 30-40, at most 150 dpi."""
+        from PIL import Image
+
+        for document_type, item in [("invoice", corpus.BILLS[0]), ("invoice", corpus.BILLS[1]),
+                                    ("receipt", receipts.RECEIPTS[0])]:  # fmt: skip
+            data, mimetype = _render(document_type, item, "harsh" if document_type == "invoice" else "photo")
+            self.assertEqual(mimetype, "image/jpeg")
+            image = Image.open(io.BytesIO(data))
+            quality = _jpeg_quality(image)
+            self.assertTrue(30 <= quality <= 40, f"{item.key}: JPEG quality {quality}")
+            page_width = 8.27 if document_type == "invoice" else receipts.ROLL_WIDTH / 72
+            self.assertLessEqual(image.width / page_width, 150 * 1.6, "at most 150 dpi on the paper")
+
+
+def _jpeg_quality(image):
+    """The quality a JPEG was saved at, from its luminance quantisation table (IJG scaling)."""
+    table = image.quantization[0]
+    standard_first = 16  # the first coefficient of the standard luminance table, at quality 50
+    scale = table[0] * 100 / standard_first
+    return round((200 - scale) / 2) if scale <= 100 else round(5000 / scale)
 
 
 class TestDigitizationParsers(BaseCase):
@@ -178,6 +263,34 @@ class TestDigitizationParsers(BaseCase):
         text = "Subtotal 100.00\nVAT 21% 21.00\nTotal 121.00\nTotal 999.99 (previous balance)"
         values = invoice_extract.extract_invoice(text)
         self.assertEqual((values["amount_untaxed"], values["amount_tax"], values["amount_total"]), (100.0, 21.0, 121.0))
+
+    def test_ocr_slips_are_repaired_only_when_unambiguous(self):
+        date = datetime.date(2025, 3, 4)
+        self.assertEqual(invoice_extract.parse_date("04-83-2025", ["fr"], "DMY"), date, "a 0 read as 8")
+        self.assertEqual(invoice_extract.parse_date("Mar 4, 2625", ["en"], "MDY"), date, "in the year")
+        self.assertIsNone(invoice_extract.parse_date("99/99/2025", ["en"], "DMY"), "not a date at all")
+        # A VAT number with a 0 read as 6, labelled as such: repaired; the same digits in an IBAN: not.
+        self.assertEqual(invoice_extract.find_vat_numbers("N° TVA BE 6214.596.464"), ["BE0214596464"])
+        self.assertEqual(invoice_extract.find_vat_numbers("IBAN DE89 3704 0044 0532 0130 00"), [])
+
+    def test_receipt_total_is_the_one_the_others_agree_with(self):
+        cases = [
+            # (text, total, tax): the cash given is not the total, nor is the subtotal.
+            ("Shop\nSubtotal 20.00\nVAT 20% 4.00\nTOTAL 24.00\nCash 30.00\nChange 6.00", 24.0, 4.0),
+            # Subtotal, tax and total on one line; the total is not the line's last amount.
+            ("Shop\nSubtotal 28.94 HST 13% 3.76 TOTAL CAD 32.70 Balance due 0.00\nCard 32.70", 32.7, 3.76),
+            # The TOTAL misread (0 as 8); the card payment, the items and the tax agree on the truth.
+            ("Shop\nSoup 12.50\nFish 28.00\nWater 4.50\nTax 15% 5.87\nTOTAL 45.80\nCard 45.00", 45.0, 5.87),
+            # Two rates: the tax is the sum of their lines.
+            ("Cafe\nTotal HT 52.07\nTVA 10% 4.03\nTVA 20% 3.00\nTOTAL TTC 59.10 €", 59.1, 7.03),
+        ]
+        for text, total, tax in cases:
+            with self.subTest(text=text):
+                values = digitization.extract_fields("receipt", text)
+                self.assertEqual((values["amount_total"], values["amount_tax"]), (total, tax))
+        self.assertEqual(
+            digitization.extract_fields("receipt", "Taxi Berlin\nFahrt 10,00\nSumme 10,00")["category"], "travel"
+        )
 
     def test_unreadable_documents(self):
         from PIL import Image

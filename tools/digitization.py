@@ -9,7 +9,7 @@ travel as JSON when an external gateway answers, hence :func:`fields_to_json`.
 
 import datetime
 
-from . import invoice_extract
+from . import invoice_extract, receipt_extract
 
 EXTRACTORS = {}
 # The fields whose presence makes a reading worth its credits, per document type.
@@ -65,3 +65,9 @@ def fields_to_json(values):
 def extract_invoice(text, exclude_vats=(), **_context):
     """Vendor bills and refunds (see :mod:`.invoice_extract`)."""
     return invoice_extract.extract_invoice(text, exclude_vats=exclude_vats)
+
+
+@register_extractor("receipt", essential_fields=("amount_total", "date"))
+def extract_receipt(text, exclude_vats=(), **_context):
+    """Till receipts of expenses (see :mod:`.receipt_extract`)."""
+    return receipt_extract.extract_receipt(text, exclude_vats=exclude_vats)

@@ -13,6 +13,8 @@ import os
 import time
 from dataclasses import dataclass
 
+from . import document_image
+
 _logger = logging.getLogger(__name__)
 
 PDF_MIMETYPES = {"application/pdf", "application/x-pdf"}
@@ -314,25 +316,18 @@ def _open_image(data, limits=DEFAULT_LIMITS):
 
 
 def _prepare_image(image, dpi=None, max_pixels=DEFAULT_LIMITS.max_pixels):
-    """Grayscale, despeckle, and upscale photos that are too small for Tesseract.
+    """Straighten, even out, scale and threshold the image for Tesseract (see
+    :mod:`.document_image`): the page of a photo is found and flattened, the text enlarged
+    to the size Tesseract reads best, deskewed and turned black on white.
 
-    The upscaling never goes past ``max_pixels``: a crafted "small" image of a huge
+    The enlarging never goes past ``max_pixels``: a crafted "small" image of a huge
     size must not become a huge one in memory.
 
     :return: (image, dpi) — the dpi Tesseract should assume
     """
-    from PIL import ImageFilter
-
     image = image.convert("L")
     dpi = dpi or _image_dpi(image)
-    if dpi < 200:
-        # Tesseract reads best around 300 dpi: enlarge small photos and screenshots.
-        factor = min(300 / dpi, 4, math.sqrt(max_pixels / max(image.width * image.height, 1)))
-        if factor > 1:
-            image = image.resize((int(image.width * factor), int(image.height * factor)))
-            dpi = int(dpi * factor)
-    image = image.filter(ImageFilter.MedianFilter(3))
-    return image, dpi
+    return document_image.prepare_for_ocr(image, max_pixels, dpi=dpi)
 
 
 def _image_dpi(image):

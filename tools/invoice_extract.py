@@ -11,6 +11,7 @@ which corrects most OCR slips: a value is only returned when it is consistent or
 """
 
 import datetime
+import itertools
 import re
 import unicodedata
 from collections import Counter
@@ -62,6 +63,7 @@ LABELS = {
         r"a\s*payer\s*avant\s*le",
         r"au\s*plus\s*tard\s*le",
         r"f[a]e?llig(?:keitsdatum|\s*am)?",
+        r"fa?e?ll[a-z]?g\s*am",  # "Fallg am": OCR drops the i of a low-resolution "Fällig am"
         r"zahlbar\s*bis(?:\s*zum)?",
         r"zahlungsziel",
     ],
@@ -105,9 +107,18 @@ LABELS = {
         r"description|designation|bezeichnung|beschreibung|article|artikel|item",
     ],
 }
-_LABEL_RES = [
-    (kind, re.compile(rf"(?<![a-z]){pattern}(?![a-z])")) for kind, patterns in LABELS.items() for pattern in patterns
-]
+
+
+def compile_labels(labels):
+    """The label patterns of ``labels`` (``{kind: [pattern, ...]}``), whole words only."""
+    return [
+        (kind, re.compile(rf"(?<![a-z]){pattern}(?![a-z])"))
+        for kind, patterns in labels.items()
+        for pattern in patterns
+    ]
+
+
+_LABEL_RES = compile_labels(LABELS)
 
 # Words that tell the language of a bill; only used to pick date orders and parsers.
 LANGUAGE_WORDS = {
@@ -146,11 +157,16 @@ _VAT_RE = re.compile(
 _NUMBER_TOKEN_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9\-/_.]*")
 
 
+# Letters OCR puts for i that NFKD does not take apart (Turkish dotless i).
+_LOOKALIKES = {"\u0131": "i"}
+
+
 def normalize(text):
     """Lower case without accents, *keeping the length* so positions map to the original."""
     out = []
     for char in text:
         base = unicodedata.normalize("NFKD", char)[:1].lower()[:1]
+        base = _LOOKALIKES.get(base, base)
         out.append(base if base else char)
     return "".join(out)
 
@@ -173,7 +189,7 @@ def extract_invoice(text, exclude_vats=(), languages=None):
     languages = list(languages or [language, *[code for code in LANGUAGES if code != language]])
     currency = find_currency(text)
     date_order = "MDY" if language == "en" and currency == "USD" else "DMY"
-    segments = [segment for line in lines for segment in _label_segments(line)]
+    segments = [segment for line in lines for segment in label_segments(line)]
 
     values = {
         "vendor_name": _vendor_name(lines),
@@ -201,7 +217,7 @@ def extract_invoice(text, exclude_vats=(), languages=None):
             if date:
                 values["invoice_date" if kind == "date" else "due_date"] = date
         elif kind in candidates:
-            amount = _last_amount(value)
+            amount = last_amount(value)
             if amount is not None:
                 candidates[kind].append(amount)
             if kind == "tax" and values["tax_rate"] is None:
@@ -210,7 +226,7 @@ def extract_invoice(text, exclude_vats=(), languages=None):
                     values["tax_rate"] = float(rate.group(1).replace(",", "."))
     if not values["invoice_date"]:
         # No label: the first date of the document is usually the bill's date.
-        dates = [date for line in lines for date in _all_dates(line, languages, date_order)]
+        dates = [date for line in lines for date in all_dates(line, languages, date_order)]
         dates = [date for date in dates if date != values["due_date"]]
         values["invoice_date"] = dates[0] if dates else None
     if values["due_date"] and values["invoice_date"] and values["due_date"] < values["invoice_date"]:
@@ -219,7 +235,7 @@ def extract_invoice(text, exclude_vats=(), languages=None):
     rows = _table_rows(lines)
     untaxed, tax, total = _resolve_amounts(candidates, rows)
     values.update(amount_untaxed=untaxed, amount_tax=tax, amount_total=total)
-    if rows and untaxed is not None and _close(sum(row["amount"] for row in rows), untaxed):
+    if rows and untaxed is not None and close(sum(row["amount"] for row in rows), untaxed):
         values["lines"] = rows
     return values
 
@@ -263,7 +279,9 @@ def find_vat_numbers(text, exclude=()):
     """Valid VAT numbers printed on the document, in order, without ``exclude``.
 
     Each candidate is checked with ``python-stdnum`` (check digits included), after
-    undoing the usual OCR slips (O for 0, I or l for 1) in its digits.
+    undoing the usual OCR slips (O for 0, I or l for 1) in its digits; failing that, with
+    one 0 misread as 8, 6 or 9 (or the B of a Dutch number as 8), when exactly one such
+    reading has valid check digits.
     """
     from stdnum import vatin
 
@@ -283,7 +301,30 @@ def find_vat_numbers(text, exclude=()):
                 if vat not in excluded and vat not in found:
                     found.append(vat)
                 break
+        else:
+            if not _VAT_CONTEXT_RE.search(normalize(text[max(match.start() - 30, 0) : match.start()])):
+                continue  # a repaired number must be labelled as a VAT number (not an IBAN, a phone)
+            vat = _repaired_vat(vatin, country, body.replace("O", "0").replace("I", "1").replace("L", "1"))
+            if vat and vat not in excluded and vat not in found:
+                found.append(vat)
     return found
+
+
+_VAT_CONTEXT_RE = re.compile(r"(?:vat|tva|btw|iva|mwst|ust|uid|tax)[^\n]*$")
+
+
+def _repaired_vat(vatin, country, body):
+    """The one valid VAT number that ``body`` is with a single OCR slip, or ``None``."""
+    valid = set()
+    for length in range(min(len(body), 14), 7, -1):
+        candidate = body[:length]
+        variants = set(zero_variants(candidate, most=1))
+        if country == "NL" and len(candidate) >= 10 and candidate[9] == "8":
+            variants.add(candidate[:9] + "B" + candidate[10:])
+        if country == "CHE":
+            variants |= {f"{variant}MWST" for variant in variants}
+        valid |= {compact_vat(country + variant) for variant in variants if _vat_valid(vatin, country + variant)}
+    return valid.pop() if len(valid) == 1 else None
 
 
 def _vat_valid(vatin, number):
@@ -298,11 +339,14 @@ def _vat_valid(vatin, number):
 # ------------------------------------------------------------
 
 
-def _label_segments(line):
-    """The (label kind, text after the label up to the next label) pairs of a line."""
+def label_segments(line, label_res=None):
+    """The (label kind, text after the label up to the next label) pairs of a line.
+
+    :param label_res: compiled labels (:func:`compile_labels`); the bill's by default
+    """
     norm = normalize(line)
     matches = []
-    for kind, regex in _LABEL_RES:
+    for kind, regex in label_res or _LABEL_RES:
         matches.extend(
             (match.start(), -(match.end() - match.start()), match.end(), kind) for match in regex.finditer(norm)
         )
@@ -329,11 +373,11 @@ def _number_value(value):
 
 
 def _first_date(value, languages, date_order):
-    dates = _all_dates(value, languages, date_order)
+    dates = all_dates(value, languages, date_order)
     return dates[0] if dates else None
 
 
-def _all_dates(text, languages, date_order):
+def all_dates(text, languages, date_order):
     found = []
     for regex in _DATE_RES:
         found.extend((match.start(), match.group(0)) for match in regex.finditer(text))
@@ -347,7 +391,32 @@ def _all_dates(text, languages, date_order):
 
 
 def parse_date(raw, languages=LANGUAGES, date_order="DMY"):
-    """A date from its printed form, with ``dateparser``; ``None`` when not a plausible date."""
+    """A date from its printed form, with ``dateparser``; ``None`` when not a plausible date.
+
+    OCR of a low-resolution print reads a 0 as 8, 6 or 9 ("04-83-2025", "Mar 5, 2825"): a
+    date that does not parse is read again with one of those digits as 0,
+    and kept when exactly one such reading is a plausible date.
+    """
+    date = _parse_date(raw, languages, date_order)
+    if date:
+        return date
+    return _unique(_parse_date(variant, languages, date_order) for variant in zero_variants(raw.strip(), most=1))
+
+
+def zero_variants(text, most=2):
+    """``text`` with one, then two, of its digits 8, 6 or 9 read as 0 (the usual OCR slips)."""
+    positions = [index for index, char in enumerate(text) if char in "869"]
+    for count in range(1, most + 1):
+        for chosen in itertools.combinations(positions, count):
+            yield "".join("0" if index in chosen else char for index, char in enumerate(text))
+
+
+def _unique(results):
+    found = {result for result in results if result is not None}
+    return found.pop() if len(found) == 1 else None
+
+
+def _parse_date(raw, languages, date_order):
     import dateparser
 
     raw = re.sub(r"(\d)(st|nd|rd|th|er)\b", r"\1", raw.strip())
@@ -374,7 +443,7 @@ def parse_amount(raw):
     return float(price.amount) if price.amount is not None else None
 
 
-def _last_amount(value):
+def last_amount(value):
     amounts = _AMOUNT_RE.findall(value)
     return parse_amount(amounts[-1]) if amounts else None
 
@@ -384,7 +453,7 @@ def _last_amount(value):
 # ------------------------------------------------------------
 
 
-def _close(first, second):
+def close(first, second):
     return first is not None and second is not None and abs(first - second) < AMOUNT_TOLERANCE
 
 
@@ -400,9 +469,9 @@ def _resolve_amounts(candidates, rows):
     for total in total_list:
         for untaxed in untaxed_list:
             for tax in tax_list:
-                if _close(round(untaxed + tax, 2), total):
+                if close(round(untaxed + tax, 2), total):
                     return untaxed, tax, total
-            if _close(untaxed, total) and not tax_list:
+            if close(untaxed, total) and not tax_list:
                 return untaxed, 0.0, total
     return _partial_amounts(untaxed_list, tax_list, total_list)
 
@@ -425,7 +494,7 @@ def _table_rows(lines):
     """Invoice lines: rows ending in quantity, unit price and amount that multiply out."""
     rows = []
     for line in lines:
-        kinds = {kind for kind, _value in _label_segments(line)}
+        kinds = {kind for kind, _value in label_segments(line)}
         if kinds & {"untaxed", "tax", "total", "number", "date", "due", "header", "vat_id"}:
             continue
         row = _parse_row(line.strip())
@@ -443,7 +512,7 @@ def _parse_row(line):
         if unit is None or amount is None:
             continue
         quantity = _parse_quantity(match.group("qty"))
-        if quantity is not None and _close(round(quantity * unit, 2), amount):
+        if quantity is not None and close(round(quantity * unit, 2), amount):
             return _row(match.group("desc"), quantity, unit, amount)
         # OCR garbled the quantity (a "1" read as "l" or "A"): trust an integral ratio.
         if unit and quantity is None and amount / unit == round(amount / unit) and amount / unit < 10000:
@@ -467,7 +536,7 @@ def _row(description, quantity, unit, amount):
 def _vendor_name(lines):
     for line in lines[:5]:
         first = re.split(r"\s{3,}", line.strip())[0].strip()
-        if sum(char.isalpha() for char in first) >= 3 and not any(kind for kind, _v in _label_segments(first)):
+        if sum(char.isalpha() for char in first) >= 3 and not any(kind for kind, _v in label_segments(first)):
             return first
     return None
 
