@@ -27,6 +27,7 @@ APT_PACKAGES=(
   tesseract-ocr tesseract-ocr-eng tesseract-ocr-fra tesseract-ocr-deu
   tesseract-ocr-chi-sim poppler-utils       # document digitization
   wkhtmltopdf                               # PDF reports: invoices, letters posted by snail mail
+  fonts-wqy-microhei                        # the Chinese CVs of the digitization tests
 )
 # Node.js and npm for prettier (`make lint`), unless some Node.js already provides npm.
 command -v npm >/dev/null || APT_PACKAGES+=(nodejs npm)

@@ -104,13 +104,18 @@ class IapAccount(models.Model):
         raise UserError(self.env._("No digitization gateway is set on %(account)s.", account=self.display_name))
 
     def _tesseract_digitization_extract(self, document):
-        """Gateway `tesseract`: the PDF's text layer or Tesseract OCR, then the extractor."""
+        """Gateway `tesseract`: the PDF's text layer or Tesseract OCR, then the extractor.
+
+        A document type may ask for its own OCR ``languages`` and page segmentation mode
+        (``psm``) in the document, and hand its extractor more ``context`` (a CV's phone
+        numbers are read in the company's country)."""
         try:
             read = document_text.document_to_text(
                 document["data"],
                 document["mimetype"],
-                languages=self.digitization_languages,
+                languages=document.get("languages") or self.digitization_languages,
                 limits=document.get("limits") or document_text.DEFAULT_LIMITS,
+                psm=document.get("psm") or document_text.PSM_SINGLE_BLOCK,
             )
         except document_text.DocumentLimitError as error:
             return {
@@ -122,20 +127,18 @@ class IapAccount(models.Model):
         except document_text.DocumentError as error:
             return {"success": False, "error_code": "unreadable", "error": str(error), "fields": {}}
         values = digitization.extract_fields(
-            document.get("document_type") or "invoice", read.text, exclude_vats=document.get("exclude_vats") or ()
+            document.get("document_type") or "invoice",
+            read.text,
+            exclude_vats=document.get("exclude_vats") or (),
+            **(document.get("context") or {}),
         )
         _logger.info(
             "Digitized %s (%s pages, %s by OCR) with Tesseract", document.get("name"), read.pages, read.ocr_pages
         )
         success = digitization.is_successful(document.get("document_type") or "invoice", values)
         values["text"] = read.text
-        if not success:
-            return {
-                "success": False,
-                "error_code": "unreadable",
-                "error": self.env._("No bill fields could be read from the document."),
-                "fields": values,
-            }
+        if not success:  # the record says what it looked for (`_digitization_unreadable_message`)
+            return {"success": False, "error_code": "unreadable", "error": False, "fields": values}
         return {"success": True, "fields": values}
 
     # ------------------------------------------------------------

@@ -71,7 +71,8 @@ class IapAccount(models.Model):
             return {
                 "success": False,
                 "error_code": "unreadable",
-                "error": answer.get("error") or self.env._("No bill fields could be read from the document."),
+                # Else the record says what it looked for (`_digitization_unreadable_message`).
+                "error": answer.get("error") or False,
                 "fields": {},
             }
         raise UserError(self.env._("The extraction API answered with an unknown status: %(status)s", status=status))

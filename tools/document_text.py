@@ -25,8 +25,12 @@ DEFAULT_DPI = 300
 # A page whose text layer has fewer letters or digits than this is treated as scanned.
 MIN_TEXT_LAYER_CHARS = 30
 # Tesseract's page segmentation mode 6 (one uniform block of text) keeps a label and the
-# value printed on its right on the same line, which the extractors rely on.
-TESSERACT_CONFIG = "--oem 1 --psm 6"
+# value printed on its right on the same line, which the bill extractor relies on.
+PSM_SINGLE_BLOCK = 6
+# Mode 3 (automatic layout analysis) reads columns one after the other and keeps large
+# headings (a name at the top of a CV), which mode 6 drops; labels and values drift apart.
+PSM_AUTO = 3
+TESSERACT_ENGINE = "--oem 1"
 A4_WIDTH_INCHES = 8.27
 # Tesseract's OpenMP threads make one page 3x slower on a busy server (they fight the
 # workers for the cores); one thread per page unless the administrator says otherwise.
@@ -106,7 +110,9 @@ def is_supported(mimetype):
     return (mimetype or "").lower() in SUPPORTED_MIMETYPES
 
 
-def document_to_text(data, mimetype, languages=DEFAULT_LANGUAGES, dpi=DEFAULT_DPI, limits=DEFAULT_LIMITS):
+def document_to_text(
+    data, mimetype, languages=DEFAULT_LANGUAGES, dpi=DEFAULT_DPI, limits=DEFAULT_LIMITS, psm=PSM_SINGLE_BLOCK
+):
     """Read the text of a PDF or an image, OCR only where needed, within ``limits``.
 
     :param bytes data: the file content
@@ -114,6 +120,8 @@ def document_to_text(data, mimetype, languages=DEFAULT_LANGUAGES, dpi=DEFAULT_DP
     :param str languages: Tesseract languages, e.g. ``"eng+fra+deu"``
     :param int dpi: resolution at which scanned PDF pages are rasterised
     :param DocumentLimits limits: the caps; the time one is a deadline for the whole document
+    :param int psm: Tesseract's page segmentation mode (:data:`PSM_SINGLE_BLOCK` for forms
+        read label by label, :data:`PSM_AUTO` for free layouts in columns)
     :rtype: DocumentText
     :raise DocumentLimitError: when the document is over a cap
     :raise DocumentError: when the document is not readable at all
@@ -123,10 +131,10 @@ def document_to_text(data, mimetype, languages=DEFAULT_LANGUAGES, dpi=DEFAULT_DP
     mimetype = (mimetype or "").lower()
     check_document(data, mimetype, limits, dpi=dpi)
     if mimetype in PDF_MIMETYPES:
-        result = _pdf_to_text(data, languages, dpi, limits, deadline)
+        result = _pdf_to_text(data, languages, dpi, limits, deadline, psm)
     else:
         image = _open_image(data, limits)
-        result = DocumentText(text=_image_to_text(image, languages, limits, deadline), pages=1, ocr_pages=1)
+        result = DocumentText(text=_image_to_text(image, languages, limits, deadline, psm=psm), pages=1, ocr_pages=1)
     if not _meaningful_chars(result.text):
         raise DocumentError("No text could be read from the document.")
     return result
@@ -224,7 +232,7 @@ def _remaining(deadline, limits):
     return remaining
 
 
-def _pdf_to_text(data, languages, dpi, limits, deadline):
+def _pdf_to_text(data, languages, dpi, limits, deadline, psm=PSM_SINGLE_BLOCK):
     from pypdf.errors import LimitReachedError
 
     reader = _open_pdf(data)
@@ -245,7 +253,7 @@ def _pdf_to_text(data, languages, dpi, limits, deadline):
         if _meaningful_chars(text) < MIN_TEXT_LAYER_CHARS:
             page_dpi = _page_dpi(page, number, dpi, limits)
             image = _rasterise_pdf_page(data, number, page_dpi, _remaining(deadline, limits), limits)
-            text = _image_to_text(image, languages, limits, deadline, dpi=page_dpi)
+            text = _image_to_text(image, languages, limits, deadline, dpi=page_dpi, psm=psm)
             ocr_pages += 1
         texts.append(text)
     return DocumentText(text="\n\f\n".join(texts), pages=page_count, ocr_pages=ocr_pages)
@@ -330,7 +338,7 @@ def _image_dpi(image):
     return max(int(image.width / A4_WIDTH_INCHES), 50)
 
 
-def _image_to_text(image, languages, limits, deadline, dpi=None):
+def _image_to_text(image, languages, limits, deadline, dpi=None, psm=PSM_SINGLE_BLOCK):
     import pytesseract
 
     image, dpi = _prepare_image(image, dpi, limits.max_pixels)
@@ -338,7 +346,10 @@ def _image_to_text(image, languages, limits, deadline, dpi=None):
     os.environ.setdefault("OMP_THREAD_LIMIT", OMP_THREAD_LIMIT)  # inherited by the tesseract process
     try:
         return pytesseract.image_to_string(
-            image, lang=languages or DEFAULT_LANGUAGES, config=f"{TESSERACT_CONFIG} --dpi {dpi}", timeout=timeout
+            image,
+            lang=languages or DEFAULT_LANGUAGES,
+            config=f"{TESSERACT_ENGINE} --psm {int(psm)} --dpi {dpi}",
+            timeout=timeout,
         )
     except pytesseract.TesseractNotFoundError as error:
         raise EngineError("Tesseract is not installed (apt-get install tesseract-ocr).") from error

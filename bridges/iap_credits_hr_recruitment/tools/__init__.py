@@ -1,0 +1,3 @@
+# Part of iap_credits. See LICENSE file for full copyright and licensing details.
+from . import resume_extract
+from . import resume_digitization
