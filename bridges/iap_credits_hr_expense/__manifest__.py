@@ -5,8 +5,10 @@
     "category": "Hidden/Tools",
     "summary": "Digitize expense receipts (phone photos, scans, PDFs) with the local Document Digitization credits",
     "author": "iap_credits contributors",
+    "maintainers": ["iap-credits"],
     "website": "https://github.com/iap-credits/iap_credits",
     "license": "LGPL-3",
+    "development_status": "Beta",
     "depends": ["iap_credits", "hr_expense"],
     "auto_install": True,
     "data": [

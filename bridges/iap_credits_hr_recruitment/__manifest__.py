@@ -6,8 +6,10 @@
     "summary": "Digitize CV on applicants: name, email, phone and LinkedIn read from the résumé, "
     "one local credit per document",
     "author": "iap_credits contributors",
+    "maintainers": ["iap-credits"],
     "website": "https://github.com/iap-credits/iap_credits",
     "license": "LGPL-3",
+    "development_status": "Beta",
     "depends": ["iap_credits", "hr_recruitment"],
     "external_dependencies": {"python": ["phonenumbers"]},
     "data": [

@@ -5,8 +5,10 @@
     "category": "Human Resources/Recruitment",
     "summary": "Digitize CV also adds to the applicant the skills the CV names, among the existing skills",
     "author": "iap_credits contributors",
+    "maintainers": ["iap-credits"],
     "website": "https://github.com/iap-credits/iap_credits",
     "license": "LGPL-3",
+    "development_status": "Beta",
     "depends": ["iap_credits_hr_recruitment", "hr_recruitment_skills"],
     "auto_install": True,
 }

@@ -4,15 +4,16 @@
  * the failure icon is clicked and kept on the message, which every popover variant
  * (mail's, snailmail's) receives.
  */
-import { Message } from "@mail/core/common/message";
-import { toRaw } from "@odoo/owl";
-import { patch } from "@web/core/utils/patch";
+import {Message} from "@mail/core/common/message";
+import {toRaw} from "@odoo/owl";
+import {patch} from "@web/core/utils/patch";
 
 patch(Message.prototype, {
     async onClickNotification(ev) {
         const message = toRaw(this.message);
         const short = message.notification_ids.some(
-            (notification) => notification.isFailure && notification.failure_type === "sms_credit"
+            (notification) =>
+                notification.isFailure && notification.failure_type === "sms_credit"
         );
         if (short && !message.iapCreditsBuyUrl) {
             try {
@@ -20,7 +21,7 @@ patch(Message.prototype, {
                     "iap.account",
                     "get_credits_url",
                     [],
-                    { service_name: "sms" }
+                    {service_name: "sms"}
                 );
             } catch {
                 message.iapCreditsBuyUrl = false; // no access to the accounts: no link

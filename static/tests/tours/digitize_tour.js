@@ -1,6 +1,6 @@
 /** @odoo-module **/
 // Part of iap_credits. See LICENSE file for full copyright and licensing details.
-import { registry } from "@web/core/registry";
+import {registry} from "@web/core/registry";
 
 // A user opens the demo scanned bill and clicks Digitize: the bill is queued.
 registry.category("web_tour.tours").add("iap_credits_digitize_tour", {
@@ -16,7 +16,8 @@ registry.category("web_tour.tours").add("iap_credits_digitize_tour", {
         },
         {
             content: "The Digitize button is gone while queued",
-            trigger: ".o_form_view .o_form_statusbar:not(:has(button[name='action_digitize']))",
+            trigger:
+                ".o_form_view .o_form_statusbar:not(:has(button[name='action_digitize']))",
         },
     ],
 });

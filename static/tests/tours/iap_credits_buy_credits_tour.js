@@ -1,4 +1,4 @@
-import { registry } from "@web/core/registry";
+import {registry} from "@web/core/registry";
 
 /**
  * Settings → View My Services → account → Buy Credit → pack → pay with the demo
@@ -15,12 +15,14 @@ registry.category("web_tour.tours").add("iap_credits_buy_credits", {
         },
         {
             content: "Open the account",
-            trigger: ".o_list_view .o_data_row .o_data_cell:contains('Tour SMS account')",
+            trigger:
+                ".o_list_view .o_data_row .o_data_cell:contains('Tour SMS account')",
             run: "click",
         },
         {
             content: "The account has 10 credits",
-            trigger: ".o_form_view .o_field_widget[name='credit_available']:contains('10.00')",
+            trigger:
+                ".o_form_view .o_field_widget[name='credit_available']:contains('10.00')",
         },
         {
             content: "Buy Credit",
@@ -30,11 +32,13 @@ registry.category("web_tour.tours").add("iap_credits_buy_credits", {
         },
         {
             content: "The packs page shows the balance",
-            trigger: ".o_iap_credits_packs_page .o_iap_credits_balance:contains('10.00')",
+            trigger:
+                ".o_iap_credits_packs_page .o_iap_credits_balance:contains('10.00')",
         },
         {
             content: "Choose the tour pack",
-            trigger: ".o_iap_credits_pack:contains('Tour Pack') .o_iap_credits_buy_pack",
+            trigger:
+                ".o_iap_credits_pack:contains('Tour Pack') .o_iap_credits_buy_pack",
             run: "click",
             expectUnloadPage: true,
         },
@@ -56,7 +60,8 @@ registry.category("web_tour.tours").add("iap_credits_buy_credits", {
         },
         {
             content: "The purchase is confirmed with the new balance",
-            trigger: ".o_iap_credits_purchase_done .o_iap_credits_new_balance:contains('160.00')",
+            trigger:
+                ".o_iap_credits_purchase_done .o_iap_credits_new_balance:contains('160.00')",
             timeout: 30000,
         },
         {
@@ -67,11 +72,13 @@ registry.category("web_tour.tours").add("iap_credits_buy_credits", {
         },
         {
             content: "The account shows the new balance",
-            trigger: ".o_form_view .o_field_widget[name='credit_available']:contains('160.00')",
+            trigger:
+                ".o_form_view .o_field_widget[name='credit_available']:contains('160.00')",
         },
         {
             content: "The ledger shows the purchase",
-            trigger: ".o_form_view .o_field_widget[name='recent_transaction_ids'] .o_data_row:contains('Purchase of Tour Pack')",
+            trigger:
+                ".o_form_view .o_field_widget[name='recent_transaction_ids'] .o_data_row:contains('Purchase of Tour Pack')",
         },
     ],
 });

@@ -1,13 +1,15 @@
 /** New company contact → type a name → pick a suggestion of the Sandbox directory → the contact is filled. */
-import { registry } from "@web/core/registry";
+import {registry} from "@web/core/registry";
 
 const COMPANY = "Quillfeather Stationers Inc.";
 
 registry.category("web_tour.tours").add("iap_credits_partner_autocomplete", {
     steps: () => [
         {
-            content: "The new contact is a company: the stock autocomplete works on company names",
-            trigger: ".o_form_view .o_field_widget[name=company_type] input[data-value=company]",
+            content:
+                "The new contact is a company: the stock autocomplete works on company names",
+            trigger:
+                ".o_form_view .o_field_widget[name=company_type] input[data-value=company]",
             run: "click",
         },
         {
@@ -22,7 +24,8 @@ registry.category("web_tour.tours").add("iap_credits_partner_autocomplete", {
         },
         {
             content: "The address is filled",
-            trigger: ".o_form_view .o_field_widget[name=street] input:value(77 Ink Lane)",
+            trigger:
+                ".o_form_view .o_field_widget[name=street] input:value(77 Ink Lane)",
         },
         {
             content: "... and the city",
@@ -33,7 +36,8 @@ registry.category("web_tour.tours").add("iap_credits_partner_autocomplete", {
             trigger: ".o_form_view .o_field_widget[name=vat] input:value(US12-3456789)",
         },
         {
-            content: "The widget saved the contact and posted the company card in the chatter",
+            content:
+                "The widget saved the contact and posted the company card in the chatter",
             trigger: `.o-mail-Message .o_partner_autocomplete_enrich_info:contains(${COMPANY})`,
         },
     ],
@@ -43,7 +47,8 @@ registry.category("web_tour.tours").add("iap_credits_partner_autocomplete_no_cre
     steps: () => [
         {
             content: "The new contact is a company",
-            trigger: ".o_form_view .o_field_widget[name=company_type] input[data-value=company]",
+            trigger:
+                ".o_form_view .o_field_widget[name=company_type] input[data-value=company]",
             run: "click",
         },
         {
@@ -58,15 +63,18 @@ registry.category("web_tour.tours").add("iap_credits_partner_autocomplete_no_cre
         },
         {
             content: "Enriching is not: the stock notification offers to buy credits",
-            trigger: ".o_notification:contains(Not enough credits for Partner Autocomplete) a[href]:contains(Buy more credits)",
+            trigger:
+                ".o_notification:contains(Not enough credits for Partner Autocomplete) a[href]:contains(Buy more credits)",
         },
         {
             content: "The widget saved the new contact",
-            trigger: ".o_form_status_indicator:not(.o_form_status_indicator_new_record)",
+            trigger:
+                ".o_form_status_indicator:not(.o_form_status_indicator_new_record)",
         },
         {
             content: "Back to the contacts",
-            trigger: ".o_breadcrumb .o_back_button a, .o_breadcrumb .breadcrumb-item a:contains(Contacts)",
+            trigger:
+                ".o_breadcrumb .o_back_button a, .o_breadcrumb .breadcrumb-item a:contains(Contacts)",
             run: "click",
         },
         {

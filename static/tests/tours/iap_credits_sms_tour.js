@@ -1,5 +1,5 @@
 /** Open a contact, click the SMS button next to its phone, type, send: the chatter shows the SMS. */
-import { registry } from "@web/core/registry";
+import {registry} from "@web/core/registry";
 
 const BODY = "Hello from the iap_credits tour";
 
@@ -22,7 +22,8 @@ registry.category("web_tour.tours").add("iap_credits_sms_from_contact", {
         },
         {
             content: "The composer tells the price in credits",
-            trigger: ".modal .o_iap_credits_sms_estimate:contains(credits):contains(available)",
+            trigger:
+                ".modal .o_iap_credits_sms_estimate:contains(credits):contains(available)",
         },
         {
             content: "With enough credits, no warning",
@@ -39,7 +40,8 @@ registry.category("web_tour.tours").add("iap_credits_sms_from_contact", {
         },
         {
             content: "The contact's SMS history counts it, with its credits",
-            trigger: ".o_form_view button[name=action_open_iap_sms_messages]:contains(1 SMS):contains(credits)",
+            trigger:
+                ".o_form_view button[name=action_open_iap_sms_messages]:contains(1 SMS):contains(credits)",
         },
     ],
 });
@@ -62,7 +64,8 @@ registry.category("web_tour.tours").add("iap_credits_sms_insufficient_credit", {
             run: "edit Not enough credits for this one",
         },
         {
-            content: "Before sending, the composer warns that credits are short, with a link to buy some",
+            content:
+                "Before sending, the composer warns that credits are short, with a link to buy some",
             trigger:
                 ".modal .o_iap_credits_sms_short:contains(Not enough credits) a.o_iap_credits_sms_buy[href*='/iap_credits/buy/']:contains(Buy credits)",
         },
@@ -73,15 +76,18 @@ registry.category("web_tour.tours").add("iap_credits_sms_insufficient_credit", {
         },
         {
             content: "Odoo says credits are short, with a link to buy some",
-            trigger: ".o_notification:contains(Not enough SMS credits) a[href]:contains(Buy credits)",
+            trigger:
+                ".o_notification:contains(Not enough SMS credits) a[href]:contains(Buy credits)",
         },
         {
             content: "The chatter shows the failed SMS: open its notification",
-            trigger: ".o-mail-Message:contains(Not enough credits for this one) .o-mail-Message-notification .fa-mobile",
+            trigger:
+                ".o-mail-Message:contains(Not enough credits for this one) .o-mail-Message-notification .fa-mobile",
             run: "click",
         },
         {
-            content: "The stock failure notification names the failure and links to the Buy Credit page",
+            content:
+                "The stock failure notification names the failure and links to the Buy Credit page",
             trigger:
                 ".o-mail-MessageNotificationPopover:contains(Insufficient Credit) a.o_iap_credits_buy_sms[href]",
         },

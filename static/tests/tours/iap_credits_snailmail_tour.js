@@ -1,11 +1,12 @@
 /** Open a customer invoice, Send & Print by Post; then the Post Outbox shows the letter posted. */
-import { registry } from "@web/core/registry";
+import {registry} from "@web/core/registry";
 
 registry.category("web_tour.tours").add("iap_credits_snailmail_send_by_post", {
     steps: () => [
         {
             content: "Open Send & Print on the posted invoice",
-            trigger: ".o_form_view .o_statusbar_buttons button[name=action_invoice_sent]:visible",
+            trigger:
+                ".o_form_view .o_statusbar_buttons button[name=action_invoice_sent]:visible",
             run: "click",
         },
         {
@@ -17,8 +18,8 @@ registry.category("web_tour.tours").add("iap_credits_snailmail_send_by_post", {
             content: "by Post is ticked; untick by Email if it is",
             trigger: ".modal .o-checkbox:contains(by Post) input:checked",
             run() {
-                const email = [...document.querySelectorAll(".modal .o-checkbox")].find((box) =>
-                    box.textContent.includes("by Email")
+                const email = [...document.querySelectorAll(".modal .o-checkbox")].find(
+                    (box) => box.textContent.includes("by Email")
                 );
                 if (email && email.querySelector("input").checked) {
                     email.querySelector("input").click();
@@ -51,8 +52,10 @@ registry.category("web_tour.tours").add("iap_credits_snailmail_send_by_post", {
 registry.category("web_tour.tours").add("iap_credits_snailmail_post_outbox", {
     steps: () => [
         {
-            content: "The Post Outbox lists the invoice's letter to Alice Post, posted: open it",
-            trigger: ".o_list_view .o_data_row:contains(Alice Post):contains(Posted) td[name=document_name]",
+            content:
+                "The Post Outbox lists the invoice's letter to Alice Post, posted: open it",
+            trigger:
+                ".o_list_view .o_data_row:contains(Alice Post):contains(Posted) td[name=document_name]",
             run: "click",
         },
         {
@@ -65,7 +68,8 @@ registry.category("web_tour.tours").add("iap_credits_snailmail_post_outbox", {
         },
         {
             content: "The provider is the sandbox",
-            trigger: ".o_form_view .o_field_widget[name=gateway_id]:contains(Test sandbox)",
+            trigger:
+                ".o_form_view .o_field_widget[name=gateway_id]:contains(Test sandbox)",
         },
     ],
 });

@@ -1,5 +1,5 @@
 // Part of iap_credits. See LICENSE file for full copyright and licensing details.
-import { registry } from "@web/core/registry";
+import {registry} from "@web/core/registry";
 
 /**
  * An administrator opens a local IAP account, ticks "Receive threshold warning",
@@ -12,7 +12,8 @@ registry.category("web_tour.tours").add("iap_credits_threshold_warning", {
             trigger: ".o_form_view div[name=warning_enabled]:not(:has(input:checked))",
         },
         {
-            trigger: ".o_form_view:not(:has(div[name=warning_threshold])):not(:has(div[name=warning_email]))",
+            trigger:
+                ".o_form_view:not(:has(div[name=warning_threshold])):not(:has(div[name=warning_email]))",
         },
         {
             content: "Tick Receive threshold warning",
