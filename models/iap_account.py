@@ -374,13 +374,19 @@ class IapAccount(models.Model):
 
         Yes when the caller's transaction created, wrote or locked the account row: another
         transaction could not see the new row, or would wait forever behind the caller's
-        own lock on it; and when the caller is a test's transaction, which is rolled back at
+        own lock on it; while modules are loaded (installed, upgraded); and when the caller
+        is a test's transaction, which is rolled back at
         its end and beside which nothing may be committed (a test's real workers have
         cursors of their own and are treated as any worker).
         """
         self.ensure_one()
         cr = self.env.cr
         if self.id in cr.postrollback.data.get(WRITTEN_ACCOUNTS, ()):
+            return True
+        # While modules install or upgrade (demo data, hooks, migrations), the loading
+        # transaction may hold a table lock on iap_account (a module adding a column to it):
+        # a ledger transaction of its own would wait for it forever.
+        if not self.env.registry.ready:
             return True
         return in_test_transaction(cr)
 
