@@ -104,7 +104,7 @@ class TestResumeDigitization(IapCreditsCase):
         body = applicant.message_ids[0].body
         self.assertIn("CV digitized", body)
         self.assertIn("+447911123456", body)
-        self.assertIn("1.0 Credits spent", body)
+        self.assertIn("1.00&nbsp;Credits spent", str(body))
 
         # The queue is empty: running it again charges nothing more.
         self.assertEqual(self.env["hr.applicant"]._digitize_queued(), 0)
