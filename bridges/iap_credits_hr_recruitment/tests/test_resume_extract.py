@@ -215,6 +215,8 @@ class TestResumeParsers(BaseCase):
             ("jb.moreau@exemple fr   Expérience", "jb.moreau@exemple.fr"),
             ("|. schneider@beispiel.de", "l.schneider@beispiel.de"),
             ("Mail: Jane.Doe @ Example.com", "jane.doe@example.com"),
+            ("l.schneider @beïspiel.de", "l.schneider@beispiel.de"),  # accented look-alikes
+            ("sarah@example. \u0131e", "sarah@example.ie"),  # a dotless i
             ("write to jane@example and we will answer", None),
             ("no address here", None),
         ]:
@@ -226,6 +228,7 @@ class TestResumeParsers(BaseCase):
             ("linkedin.com/in/jane-doe-123", "https://www.linkedin.com/in/jane-doe-123"),
             ("https://www.linkedin.com/in/jdupont/", "https://www.linkedin.com/in/jdupont"),
             ("LinkedIn: linkedin. com/in/ anna-mueller", "https://www.linkedin.com/in/anna-mueller"),
+            ("linkedin.com/n/sarah-oconnor-mkt", "https://www.linkedin.com/in/sarah-oconnor-mkt"),  # "i" dropped
             ("www.linkedin.com/company/contoso", None),
         ]:
             with self.subTest(text=text):
@@ -241,6 +244,7 @@ class TestResumeParsers(BaseCase):
             (["Anna Muller", "Softwareentwicklerin"], "anna.mueller@beispiel.de", "Anna Müller"),
             (["个人简历", "姓名：王 丽娜"], None, "王丽娜"),  # noqa: RUF001 (Chinese punctuation)
             (["产品经理", "联系方式"], None, None),
+            (["KONTAKT", "- Scrum Master", "Lukas Schneider"], None, "Lukas Schneider"),  # a list item is no name
             (["Experience", "2019 - 2025 Data Analyst"], None, None),
         ]:
             with self.subTest(lines=lines):

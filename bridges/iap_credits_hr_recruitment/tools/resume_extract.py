@@ -84,6 +84,10 @@ _NAME_LABEL_RE = re.compile(rf"^\s*(?:{'|'.join(NAME_LABELS)})\s*[:\uff1a]\s*(?P
 _NAME_LABEL_ZH_RE = re.compile(r"姓\s*名\s*[:\uff1a]?\s*(?P<value>[\u4e00-\u9fff](?:\s?[\u4e00-\u9fff]){1,3})")
 # Columns: three spaces or more (layout-mode text layers, OCR of wide gaps), or the
 # separators CVs put between contact details on one line.
+# A word with an "@" in it: an address, whose letters OCR may have read with accents.
+_ADDRESS_TOKEN_RE = re.compile(r"[^\s@]+@[^\s@]+")
+# A list item ("- Scrum Master" in a column of skills) is never the candidate's name.
+_BULLET_RE = re.compile(r"^\s*[-*\u2022\u00b7\u2013\u25aa\u25cf\u25e6]\s")
 _SEGMENT_RE = re.compile(r"\s{3,}|\s[|•·◦▪●]\s|\t")
 _NAME_WORD_RE = re.compile(r"^[^\W\d_](?:[^\W\d_]|['\u2019\-.])*$")
 _HAN_RE = re.compile(r"[\u4e00-\u9fff]")
@@ -97,8 +101,9 @@ _EMAIL_RE = re.compile(
 # Top-level domains whose dot OCR may read as a space ("jane@example fr"): only these are
 # mended, so that "write to jane@example and ..." never becomes an address.
 COMMON_TLDS = "com|org|net|io|fr|de|ch|be|uk|ie|in|cn|nl|lu|at|eu"
+# "linkedin.com/in/<name>"; OCR may drop the thin "i" of "/in/" or read it as "l" or "1".
 _LINKEDIN_RE = re.compile(
-    r"linked\s?in\s?\.\s?com\s?/\s?in\s?/\s?([A-Za-z0-9\u00c0-\u024f%_-]{2,100})(?:/|\b)", re.IGNORECASE
+    r"linked\s?in\s?\.\s?com\s?/\s?[il1]?n\s?/\s?([A-Za-z0-9\u00c0-\u024f%_-]{2,100})(?:/|\b)", re.IGNORECASE
 )
 
 
@@ -163,10 +168,18 @@ def segments(line):
 def _ocr_joined(text):
     """The text with OCR's slips in addresses mended: spaces around ``@`` and dots, a ``|``
     read for an ``l`` before a dot, the dot of a common top-level domain read as a space."""
+    text = text.replace("\u0131", "i")  # a dotless i: only for finding the address
     text = re.sub(r"[ \t]*[@\uff20][ \t]*", "@", text)
     text = re.sub(r"(?<=[A-Za-z0-9|])[ \t]?\.[ \t]?(?=[A-Za-z]{2,}\b)", ".", text)
     text = re.sub(r"(?<![\w.])\|(?=\.?[A-Za-z0-9._%+-]*@)", "l", text)
+    text = _ADDRESS_TOKEN_RE.sub(lambda match: _ascii(match.group(0)), text)
     return re.sub(rf"(@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*)[ \t](?=(?:{COMMON_TLDS})(?![\w.]))", r"\1.", text)
+
+
+def _ascii(token):
+    """An address as OCR may spell it with accented look-alikes ("beïspiel"), in plain
+    ASCII: addresses on CVs are."""
+    return unicodedata.normalize("NFKD", token).encode("ascii", "ignore").decode()
 
 
 def find_email(text):
@@ -284,6 +297,8 @@ def _umlauts_from_email(name, local):
 
 def _as_name(segment):  # noqa: PLR0911 (one refusal per rule)
     """``segment`` as a person's name, or None when it does not read like one."""
+    if _BULLET_RE.match(segment):
+        return None
     segment = segment.strip(" ,;:_|/\\-\u2013•*·'\"")
     compact = re.sub(r"\s", "", segment)
     if _HAN_RE.search(compact):
