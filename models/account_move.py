@@ -5,7 +5,7 @@ import re
 from odoo import fields, models
 from odoo.tools import float_is_zero
 
-from ..tools import invoice_extract
+from ..tools import document_values
 
 DIGITIZABLE_MOVE_TYPES = ("in_invoice", "in_refund")
 
@@ -101,8 +101,8 @@ class AccountMove(models.Model):
                 vals["partner_id"] = partner.id
         if not self.ref and values.get("invoice_number"):
             vals["ref"] = values["invoice_number"]
-        invoice_date = invoice_extract.to_date(values.get("invoice_date")) if values.get("invoice_date") else None
-        due_date = invoice_extract.to_date(values.get("due_date")) if values.get("due_date") else None
+        invoice_date = document_values.to_date(values.get("invoice_date")) if values.get("invoice_date") else None
+        due_date = document_values.to_date(values.get("due_date")) if values.get("due_date") else None
         if not self.invoice_date and invoice_date:
             vals["invoice_date"] = invoice_date
         currency = self._digitization_find_currency(values.get("currency"))

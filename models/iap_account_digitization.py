@@ -19,7 +19,7 @@ PARAM_MAX_BYTES = "iap_credits.digitization_max_bytes"
 PARAM_MAX_PAGES = "iap_credits.digitization_max_pages"
 PARAM_MAX_PIXELS = "iap_credits.digitization_max_pixels"
 PARAM_MAX_SECONDS = "iap_credits.digitization_max_seconds"
-# How the extractors give dates (see `tools.invoice_extract.to_date`).
+# How the extractors give dates (see `tools.document_values.to_date`).
 ISO_DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 

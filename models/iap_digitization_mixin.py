@@ -13,7 +13,7 @@ from odoo.tools import SQL, email_normalize, float_compare, float_is_zero
 
 from odoo.addons.iap.tools.iap_tools import InsufficientCreditError
 
-from ..tools import document_text, invoice_extract
+from ..tools import document_text, document_values, vat_numbers
 
 _logger = logging.getLogger(__name__)
 
@@ -814,7 +814,7 @@ class IapDigitizationMixin(models.AbstractModel):
         Partner = self.env["res.partner"]
         company_partners = self.env["res.company"].sudo().search([("partner_id", "!=", False)]).partner_id
         domain = [*Partner._check_company_domain(self.company_id), ("id", "not in", company_partners.ids)]
-        vat = invoice_extract.compact_vat(values.get("vendor_vat"))
+        vat = vat_numbers.compact_vat(values.get("vendor_vat"))
         Partner.flush_model(["vat", "name", "active", "is_company"])
         if vat:
             self.env.cr.execute(
@@ -846,12 +846,12 @@ class IapDigitizationMixin(models.AbstractModel):
         return Partner
 
     def _digitization_vat_agrees(self, partner, vat):
-        return not vat or not partner.vat or invoice_extract.compact_vat(partner.vat) == vat
+        return not vat or not partner.vat or vat_numbers.compact_vat(partner.vat) == vat
 
     def _digitization_partners_named_in(self, text, domain):
         """Companies whose full name is printed on the document, as a whole phrase."""
         lowered = " ".join(text.lower().split())
-        haystack = invoice_extract.normalize(lowered)
+        haystack = document_values.normalize(lowered)
         self.env.cr.execute(
             SQL(
                 "SELECT id, name FROM res_partner WHERE active AND is_company AND length(name) >= 4 "
@@ -861,7 +861,7 @@ class IapDigitizationMixin(models.AbstractModel):
             )
         )
         named = {
-            partner_id: " ".join(invoice_extract.normalize(name).split()) for partner_id, name in self.env.cr.fetchall()
+            partner_id: " ".join(document_values.normalize(name).split()) for partner_id, name in self.env.cr.fetchall()
         }
         named = {
             partner_id: name

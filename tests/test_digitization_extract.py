@@ -16,7 +16,7 @@ try:
 except ImportError:  # Odoo's own test runner
     pytest = None
 
-from ..tools import digitization, document_text, invoice_extract
+from ..tools import digitization, document_text, document_values, invoice_extract, vat_numbers
 from . import digitization_corpus as corpus
 from . import digitization_receipts_corpus as receipts
 
@@ -235,7 +235,7 @@ class TestDigitizationParsers(BaseCase):
             ("123,45", 123.45),
         ]:
             with self.subTest(raw=raw):
-                self.assertAlmostEqual(invoice_extract.parse_amount(raw), expected)
+                self.assertAlmostEqual(document_values.parse_amount(raw), expected)
 
     def test_dates(self):
         date = datetime.date(2025, 3, 5)
@@ -249,15 +249,15 @@ class TestDigitizationParsers(BaseCase):
             ("March 5th, 2025", ["en"], "DMY"),
         ]:
             with self.subTest(raw=raw):
-                self.assertEqual(invoice_extract.parse_date(raw, languages, order), date)
-        self.assertIsNone(invoice_extract.parse_date("99/99/2025", ["en"], "DMY"))
+                self.assertEqual(document_values.parse_date(raw, languages, order), date)
+        self.assertIsNone(document_values.parse_date("99/99/2025", ["en"], "DMY"))
 
     def test_vat_numbers_are_validated_and_exclude_the_company(self):
         text = "Vendor VAT: DE 811 569 869\nCustomer VAT: BE0477472701\nFake: FR12345678901\nOCR: GB98O78O684"
         self.assertEqual(
-            invoice_extract.find_vat_numbers(text, exclude=["BE 0477.472.701"]), ["DE811569869", "GB980780684"]
+            vat_numbers.find_vat_numbers(text, exclude=["BE 0477.472.701"]), ["DE811569869", "GB980780684"]
         )
-        self.assertEqual(invoice_extract.compact_vat("CHE-116.281.710 MWST"), "CHE116281710")
+        self.assertEqual(vat_numbers.compact_vat("CHE-116.281.710 MWST"), "CHE116281710")
 
     def test_amounts_must_agree(self):
         text = "Subtotal 100.00\nVAT 21% 21.00\nTotal 121.00\nTotal 999.99 (previous balance)"
@@ -266,12 +266,12 @@ class TestDigitizationParsers(BaseCase):
 
     def test_ocr_slips_are_repaired_only_when_unambiguous(self):
         date = datetime.date(2025, 3, 4)
-        self.assertEqual(invoice_extract.parse_date("04-83-2025", ["fr"], "DMY"), date, "a 0 read as 8")
-        self.assertEqual(invoice_extract.parse_date("Mar 4, 2625", ["en"], "MDY"), date, "in the year")
-        self.assertIsNone(invoice_extract.parse_date("99/99/2025", ["en"], "DMY"), "not a date at all")
+        self.assertEqual(document_values.parse_date("04-83-2025", ["fr"], "DMY"), date, "a 0 read as 8")
+        self.assertEqual(document_values.parse_date("Mar 4, 2625", ["en"], "MDY"), date, "in the year")
+        self.assertIsNone(document_values.parse_date("99/99/2025", ["en"], "DMY"), "not a date at all")
         # A VAT number with a 0 read as 6, labelled as such: repaired; the same digits in an IBAN: not.
-        self.assertEqual(invoice_extract.find_vat_numbers("N° TVA BE 6214.596.464"), ["BE0214596464"])
-        self.assertEqual(invoice_extract.find_vat_numbers("IBAN DE89 3704 0044 0532 0130 00"), [])
+        self.assertEqual(vat_numbers.find_vat_numbers("N° TVA BE 6214.596.464"), ["BE0214596464"])
+        self.assertEqual(vat_numbers.find_vat_numbers("IBAN DE89 3704 0044 0532 0130 00"), [])
 
     def test_receipt_total_is_the_one_the_others_agree_with(self):
         cases = [

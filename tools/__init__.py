@@ -4,3 +4,6 @@ from . import sms_segments
 from . import digitization
 from . import document_text
 from . import invoice_extract
+from . import invoice_labels
+from . import document_values
+from . import vat_numbers

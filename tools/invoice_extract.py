@@ -10,130 +10,23 @@ Amounts are then cross-checked (untaxed + tax = total, lines sum to the untaxed 
 which corrects most OCR slips: a value is only returned when it is consistent or alone.
 """
 
-import datetime
-import itertools
 import re
-import unicodedata
-from collections import Counter
 
-AMOUNT_TOLERANCE = 0.011
-LANGUAGES = ("en", "fr", "de")
+from .document_values import (
+    AMOUNT_PATTERN,
+    PERCENT_RE,
+    SPACED_AMOUNT_PATTERN,
+    all_dates,
+    close,
+    find_currency,
+    guess_language,
+    label_segments,
+    last_amount,
+    parse_amount,
+)
+from .invoice_labels import LANGUAGES
+from .vat_numbers import find_vat_numbers
 
-# Label patterns on the normalised line (lower case, no accents), by field. The longest
-# match wins where two overlap, so "total ht" is untaxed although "total" is a total.
-LABELS = {
-    "vat_id": [
-        r"vat\s*(?:no|number|id|reg(?:istration)?\.?\s*no)\.?",
-        r"tax\s*id",
-        r"n[o°º*]\s*(?:de\s*)?tva(?:\s*intra(?:communautaire)?)?",
-        r"tva\s*intra(?:communautaire)?",
-        r"(?:ust|mwst)[\s.-]*id[\s.-]*(?:nr|nummer)?\.?",
-        r"steuer[\s-]*nr\.?",
-        r"siret|siren",
-    ],
-    "number": [
-        r"invoice\s*(?:no|n[o°º]|number|num|nr|#)\.?",
-        r"bill\s*(?:no|number|#)\.?",
-        r"receipt\s*(?:no|number|#)\.?",
-        r"facture\s*(?:n[o°º*]|numero|num|#)\.?",
-        r"n[o°º*]\s*(?:de\s*)?facture",
-        r"numero\s*de\s*(?:la\s*)?facture",
-        r"rechnungs?[\s-]*(?:nummer|nr)\.?",
-        r"beleg[\s-]*(?:nummer|nr)\.?",
-    ],
-    "date": [
-        r"invoice\s*date",
-        r"date\s*of\s*invoice",
-        r"bill\s*date",
-        r"issue\s*date|date\s*of\s*issue|issued\s*on",
-        r"date\s*de\s*(?:la\s*)?factur(?:e|ation)",
-        r"date\s*d.emission",
-        r"rechnungsdatum",
-        r"belegdatum",
-        r"datum",
-        r"date",
-    ],
-    "due": [
-        r"due\s*date",
-        r"payment\s*due(?:\s*date)?",
-        r"due\s*(?:on|by)",
-        r"pay(?:able)?\s*by",
-        r"date\s*d.?\s*echeance",
-        r"echeance",
-        r"a\s*payer\s*avant\s*le",
-        r"au\s*plus\s*tard\s*le",
-        r"f[a]e?llig(?:keitsdatum|\s*am)?",
-        r"fa?e?ll[a-z]?g\s*am",  # "Fallg am": OCR drops the i of a low-resolution "Fällig am"
-        r"zahlbar\s*bis(?:\s*zum)?",
-        r"zahlungsziel",
-    ],
-    "total": [
-        r"total\s*(?:due|amount|payable|to\s*pay)",
-        r"amount\s*(?:due|payable)",
-        r"balance\s*due",
-        r"grand\s*total",
-        r"total\s*incl(?:\.|uding)?\s*(?:vat|tax)",
-        r"total\s*ttc",
-        r"montant\s*ttc",
-        r"net\s*a\s*payer",
-        r"total\s*a\s*payer",
-        r"gesamt(?:betrag|summe)",
-        r"rechnungs(?:betrag|summe)",
-        r"(?:end|brutto)summe|summe\s*brutto|bruttobetrag|zu\s*zahlen",
-        r"total",
-        r"summe",
-    ],
-    "untaxed": [
-        r"sub[\s-]*total",
-        r"total\s*(?:excl(?:\.|uding)?\s*(?:vat|tax)|before\s*tax|net)",
-        r"net\s*(?:amount|total)",
-        r"untaxed\s*amount",
-        r"total\s*h\.?\s*t\.?",
-        r"montant\s*h\.?\s*t\.?",
-        r"sous[\s-]*total",
-        r"netto(?:betrag|summe)?|summe\s*netto|zwischensumme",
-    ],
-    "tax": [
-        r"vat",
-        r"sales\s*tax",
-        r"gst|hst|pst|qst",
-        r"tax(?:es)?",
-        r"total\s*(?:vat|tax|tva)",
-        r"t\.?v\.?a\.?",
-        r"montant\s*tva",
-        r"(?:zzgl\.?\s*)?(?:mwst|ust|mehrwertsteuer|umsatzsteuer)\.?",
-    ],
-    "header": [
-        r"description|designation|bezeichnung|beschreibung|article|artikel|item",
-    ],
-}
-
-
-def compile_labels(labels):
-    """The label patterns of ``labels`` (``{kind: [pattern, ...]}``), whole words only."""
-    return [
-        (kind, re.compile(rf"(?<![a-z]){pattern}(?![a-z])"))
-        for kind, patterns in labels.items()
-        for pattern in patterns
-    ]
-
-
-_LABEL_RES = compile_labels(LABELS)
-
-# Words that tell the language of a bill; only used to pick date orders and parsers.
-LANGUAGE_WORDS = {
-    "en": ("invoice", "total", "due", "date", "amount", "qty", "price", "subtotal", "bill"),
-    "fr": ("facture", "tva", "montant", "echeance", "designation", "prix", "ttc", "qte"),
-    "de": ("rechnung", "betrag", "mwst", "datum", "menge", "summe", "einzelpreis", "ust", "fallig"),
-}
-
-CURRENCY_CODES = ("EUR", "USD", "GBP", "CHF", "CAD", "AUD", "JPY", "CNY", "SEK", "NOK", "DKK", "PLN", "CZK", "HUF")
-CURRENCY_SYMBOLS = [("CA$", "CAD"), ("C$", "CAD"), ("A$", "AUD"), ("US$", "USD"), ("€", "EUR"), ("£", "GBP"),
-                    ("¥", "JPY"), ("$", "USD")]  # fmt: skip
-
-_NUM = r"\d{1,3}(?:[.,'\u2019]\d{3})+[.,]\d{2}|\d+[.,]\d{2}"
-_NUM_SPACED = r"\d{1,3}(?:[ \u202f\u00a0]\d{3})+[.,]\d{2}"
-_AMOUNT_RE = re.compile(rf"(?<![\d.,'\u2019])-?(?:{_NUM_SPACED}|{_NUM})(?![\d])")
 _CUR = r"(?:[A-Z]{3}|C\$|CA\$|US\$|[€£$¥])"
 _ROW_RES = [
     re.compile(
@@ -141,34 +34,9 @@ _ROW_RES = [
         rf"(?P<unit>(?:{_CUR}\s?)?(?:{num})(?:\s?{_CUR})?)\s+"
         rf"(?P<amount>(?:{_CUR}\s?)?(?:{num})(?:\s?{_CUR})?)\s*$"
     )
-    for num in (_NUM, f"{_NUM_SPACED}|{_NUM}")
+    for num in (AMOUNT_PATTERN, f"{SPACED_AMOUNT_PATTERN}|{AMOUNT_PATTERN}")
 ]
-_DATE_RES = [
-    re.compile(r"(?<!\d)\d{4}[-/.]\d{1,2}[-/.]\d{1,2}(?!\d)"),
-    re.compile(r"(?<!\d)\d{1,2}[-/.]\d{1,2}[-/.](?:\d{4}|\d{2})(?!\d)"),
-    re.compile(r"(?<!\d)\d{1,2}(?:st|nd|rd|th|er)?\.?\s+[^\W\d_]{3,}\.?,?\s+\d{4}(?!\d)"),
-    re.compile(r"(?<![^\W\d_])[^\W\d_]{3,}\.?\s+\d{1,2}(?:st|nd|rd|th)?,?\s+\d{4}(?!\d)"),
-]
-_PERCENT_RE = re.compile(r"(\d{1,2}(?:[.,]\d{1,2})?)\s*%")
-_VAT_RE = re.compile(
-    r"(?<![A-Z0-9])(CHE|AT|BE|BG|CY|CZ|DE|DK|EE|EL|ES|FI|FR|GB|HR|HU|IE|IT|LT|LU|LV|MT|NL|NO|PL|PT|RO|SE|SI|SK|XI)"
-    r"[\s.\-]?([0-9A-Z][0-9A-Z .\-]{6,20})"
-)
 _NUMBER_TOKEN_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9\-/_.]*")
-
-
-# Letters OCR puts for i that NFKD does not take apart (Turkish dotless i).
-_LOOKALIKES = {"\u0131": "i"}
-
-
-def normalize(text):
-    """Lower case without accents, *keeping the length* so positions map to the original."""
-    out = []
-    for char in text:
-        base = unicodedata.normalize("NFKD", char)[:1].lower()[:1]
-        base = _LOOKALIKES.get(base, base)
-        out.append(base if base else char)
-    return "".join(out)
 
 
 def extract_invoice(text, exclude_vats=(), languages=None):
@@ -221,7 +89,7 @@ def extract_invoice(text, exclude_vats=(), languages=None):
             if amount is not None:
                 candidates[kind].append(amount)
             if kind == "tax" and values["tax_rate"] is None:
-                rate = _PERCENT_RE.search(value)
+                rate = PERCENT_RE.search(value)
                 if rate:
                     values["tax_rate"] = float(rate.group(1).replace(",", "."))
     if not values["invoice_date"]:
@@ -240,129 +108,6 @@ def extract_invoice(text, exclude_vats=(), languages=None):
     return values
 
 
-# ------------------------------------------------------------
-# LANGUAGE, CURRENCY, VAT
-# ------------------------------------------------------------
-
-
-def guess_language(text):
-    words = Counter(re.findall(r"[a-z]+", normalize(text or "")))
-    scores = {code: sum(words[word] for word in keywords) for code, keywords in LANGUAGE_WORDS.items()}
-    return max(LANGUAGES, key=lambda code: scores[code]) if any(scores.values()) else "en"
-
-
-def find_currency(text):
-    """The ISO code of the currency the bill is written in: the most frequent one seen."""
-    text = text or ""
-    counts = Counter()
-    for code in CURRENCY_CODES:
-        counts[code] += 2 * len(re.findall(rf"(?<![A-Z]){code}(?![A-Z])", text))
-    rest = text
-    for symbol, code in CURRENCY_SYMBOLS:
-        found = rest.count(symbol)
-        counts[code] += found
-        rest = rest.replace(symbol, " ")
-    if not counts or counts.most_common(1)[0][1] == 0:
-        return None
-    return counts.most_common(1)[0][0]
-
-
-def compact_vat(vat):
-    """A VAT number without spaces, dots, dashes and the Swiss MWST/TVA/IVA suffix."""
-    compact = re.sub(r"[^0-9A-Z]", "", (vat or "").upper())
-    if compact.startswith("CHE"):
-        compact = re.sub(r"(MWST|TVA|IVA)$", "", compact)
-    return compact
-
-
-def find_vat_numbers(text, exclude=()):
-    """Valid VAT numbers printed on the document, in order, without ``exclude``.
-
-    Each candidate is checked with ``python-stdnum`` (check digits included), after
-    undoing the usual OCR slips (O for 0, I or l for 1) in its digits; failing that, with
-    one 0 misread as 8, 6 or 9 (or the B of a Dutch number as 8), when exactly one such
-    reading has valid check digits.
-    """
-    from stdnum import vatin
-
-    excluded = {compact_vat(vat) for vat in exclude if vat}
-    found = []
-    for match in _VAT_RE.finditer((text or "").upper()):
-        country = match.group(1)
-        body = re.sub(r"[\s.\-]", "", match.group(2))
-        for length in range(min(len(body), 14), 7, -1):
-            candidate = body[:length]
-            variants = [candidate, candidate.replace("O", "0").replace("I", "1").replace("L", "1")]
-            if country == "CHE":
-                variants += [f"{variant}MWST" for variant in variants]
-            valid = next((variant for variant in variants if _vat_valid(vatin, country + variant)), None)
-            if valid:
-                vat = compact_vat(country + valid)
-                if vat not in excluded and vat not in found:
-                    found.append(vat)
-                break
-        else:
-            if not _VAT_CONTEXT_RE.search(normalize(text[max(match.start() - 30, 0) : match.start()])):
-                continue  # a repaired number must be labelled as a VAT number (not an IBAN, a phone)
-            vat = _repaired_vat(vatin, country, body.replace("O", "0").replace("I", "1").replace("L", "1"))
-            if vat and vat not in excluded and vat not in found:
-                found.append(vat)
-    return found
-
-
-_VAT_CONTEXT_RE = re.compile(r"(?:vat|tva|btw|iva|mwst|ust|uid|tax)[^\n]*$")
-
-
-def _repaired_vat(vatin, country, body):
-    """The one valid VAT number that ``body`` is with a single OCR slip, or ``None``."""
-    valid = set()
-    for length in range(min(len(body), 14), 7, -1):
-        candidate = body[:length]
-        variants = set(zero_variants(candidate, most=1))
-        if country == "NL" and len(candidate) >= 10 and candidate[9] == "8":
-            variants.add(candidate[:9] + "B" + candidate[10:])
-        if country == "CHE":
-            variants |= {f"{variant}MWST" for variant in variants}
-        valid |= {compact_vat(country + variant) for variant in variants if _vat_valid(vatin, country + variant)}
-    return valid.pop() if len(valid) == 1 else None
-
-
-def _vat_valid(vatin, number):
-    try:
-        return vatin.is_valid(number)
-    except Exception:  # stdnum raises on countries it does not know
-        return False
-
-
-# ------------------------------------------------------------
-# LABELS AND VALUES
-# ------------------------------------------------------------
-
-
-def label_segments(line, label_res=None):
-    """The (label kind, text after the label up to the next label) pairs of a line.
-
-    :param label_res: compiled labels (:func:`compile_labels`); the bill's by default
-    """
-    norm = normalize(line)
-    matches = []
-    for kind, regex in label_res or _LABEL_RES:
-        matches.extend(
-            (match.start(), -(match.end() - match.start()), match.end(), kind) for match in regex.finditer(norm)
-        )
-    matches.sort()
-    chosen, end = [], -1
-    for start, _length, stop, kind in matches:
-        if start >= end:
-            chosen.append((start, stop, kind))
-            end = stop
-    segments = []
-    for index, (_start, stop, kind) in enumerate(chosen):
-        until = chosen[index + 1][0] if index + 1 < len(chosen) else len(line)
-        segments.append((kind, line[stop:until]))
-    return segments
-
-
 def _number_value(value):
     value = re.sub(r"^[\s:.#°º*\-]+", "", value)
     for raw in _NUMBER_TOKEN_RE.findall(value)[:2]:
@@ -377,84 +122,9 @@ def _first_date(value, languages, date_order):
     return dates[0] if dates else None
 
 
-def all_dates(text, languages, date_order):
-    found = []
-    for regex in _DATE_RES:
-        found.extend((match.start(), match.group(0)) for match in regex.finditer(text))
-    found.sort()
-    dates = []
-    for _start, raw in found:
-        date = parse_date(raw, languages, date_order)
-        if date:
-            dates.append(date)
-    return dates
-
-
-def parse_date(raw, languages=LANGUAGES, date_order="DMY"):
-    """A date from its printed form, with ``dateparser``; ``None`` when not a plausible date.
-
-    OCR of a low-resolution print reads a 0 as 8, 6 or 9 ("04-83-2025", "Mar 5, 2825"): a
-    date that does not parse is read again with one of those digits as 0,
-    and kept when exactly one such reading is a plausible date.
-    """
-    date = _parse_date(raw, languages, date_order)
-    if date:
-        return date
-    return _unique(_parse_date(variant, languages, date_order) for variant in zero_variants(raw.strip(), most=1))
-
-
-def zero_variants(text, most=2):
-    """``text`` with one, then two, of its digits 8, 6 or 9 read as 0 (the usual OCR slips)."""
-    positions = [index for index, char in enumerate(text) if char in "869"]
-    for count in range(1, most + 1):
-        for chosen in itertools.combinations(positions, count):
-            yield "".join("0" if index in chosen else char for index, char in enumerate(text))
-
-
-def _unique(results):
-    found = {result for result in results if result is not None}
-    return found.pop() if len(found) == 1 else None
-
-
-def _parse_date(raw, languages, date_order):
-    import dateparser
-
-    raw = re.sub(r"(\d)(st|nd|rd|th|er)\b", r"\1", raw.strip())
-    orders = [date_order, "MDY" if date_order == "DMY" else "DMY"] if re.match(r"^\d", raw) else [date_order]
-    if re.match(r"^\d{4}", raw):
-        orders = ["YMD"]
-    for order in orders:
-        parsed = dateparser.parse(
-            raw,
-            languages=list(languages),
-            settings={"DATE_ORDER": order, "REQUIRE_PARTS": ["day", "month", "year"], "PREFER_DAY_OF_MONTH": "first"},
-        )
-        if parsed and 1990 <= parsed.year <= 2100:
-            return parsed.date()
-    return None
-
-
-def parse_amount(raw):
-    """An amount from its printed form (any thousands and decimal separators), with ``price-parser``."""
-    from price_parser import Price
-
-    cleaned = re.sub(r"(?<=\d)['\u2019\u202f\u00a0 ](?=\d{3}\b)", "", raw)
-    price = Price.fromstring(cleaned, decimal_separator="," if re.search(r",\d{2}(?!\d)", cleaned) else ".")
-    return float(price.amount) if price.amount is not None else None
-
-
-def last_amount(value):
-    amounts = _AMOUNT_RE.findall(value)
-    return parse_amount(amounts[-1]) if amounts else None
-
-
 # ------------------------------------------------------------
 # AMOUNTS AND LINES
 # ------------------------------------------------------------
-
-
-def close(first, second):
-    return first is not None and second is not None and abs(first - second) < AMOUNT_TOLERANCE
 
 
 def _resolve_amounts(candidates, rows):
@@ -539,13 +209,3 @@ def _vendor_name(lines):
         if sum(char.isalpha() for char in first) >= 3 and not any(kind for kind, _v in label_segments(first)):
             return first
     return None
-
-
-def to_date(value):
-    """A date from an ISO string or a date (for results coming back over JSON)."""
-    if isinstance(value, datetime.date):
-        return value
-    try:
-        return datetime.date.fromisoformat(str(value)[:10])
-    except ValueError:
-        return None

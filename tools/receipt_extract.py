@@ -6,18 +6,19 @@ that is easy to misread: a subtotal, one tax line per rate, the total, what was 
 (card, cash) and the change, sometimes a balance of zero, sometimes several of them on
 one line. Each amount of that block is read after its label (labels in English, French
 and German, on the accent-free copy of the line, as for bills: see
-:mod:`.invoice_extract`), and the total is the one the others agree with:
+:mod:`.document_values`), and the total is the one the others agree with:
 untaxed + taxes, the card payment, or the cash given less the change.
 """
 
 import re
 from collections import Counter
 
-from . import invoice_extract
-from .invoice_extract import close
+from . import document_values, vat_numbers
+from .document_values import close
+from .invoice_labels import LABELS, LANGUAGES
 
 RECEIPT_LABELS = {
-    "vat_id": invoice_extract.LABELS["vat_id"],
+    "vat_id": LABELS["vat_id"],
     "date": [r"date", r"datum", r"le"],
     "untaxed": [
         r"sub[\s-]*total",
@@ -54,7 +55,7 @@ RECEIPT_LABELS = {
     "change": [r"change|rendu(?:\s*monnaie)?|monnaie|ruckgeld|wechselgeld"],
     "balance": [r"balance(?:\s*due)?|solde|restbetrag"],
 }
-_RECEIPT_LABEL_RES = invoice_extract.compile_labels(RECEIPT_LABELS)
+_RECEIPT_LABEL_RES = document_values.compile_labels(RECEIPT_LABELS)
 # Tendered as cash: the total is what was given less the change.
 _CASH_RE = re.compile(r"(?<![a-z])(?:cash|especes|bar|gegeben|tendered)(?![a-z])")
 
@@ -100,11 +101,11 @@ def extract_receipt(text, exclude_vats=()):
         is ``None``
     """
     lines = [line for line in (text or "").splitlines() if line.strip()]
-    language = invoice_extract.guess_language(text)
-    languages = [language, *[code for code in invoice_extract.LANGUAGES if code != language]]
-    currency = invoice_extract.find_currency(text)
+    language = document_values.guess_language(text)
+    languages = [language, *[code for code in LANGUAGES if code != language]]
+    currency = document_values.find_currency(text)
     date_order = "MDY" if currency == "USD" else "DMY"
-    vats = invoice_extract.find_vat_numbers(text, exclude=exclude_vats)
+    vats = vat_numbers.find_vat_numbers(text, exclude=exclude_vats)
     merchant = _merchant(lines)
     values = {
         "vendor_name": merchant,
@@ -142,8 +143,8 @@ def _merchant(lines):
         visible = sum(not char.isspace() for char in candidate)
         if letters < 3 or letters < 0.7 * visible:
             continue
-        norm = invoice_extract.normalize(candidate)
-        if _NOT_MERCHANT.match(norm) or invoice_extract.label_segments(candidate, _RECEIPT_LABEL_RES):
+        norm = document_values.normalize(candidate)
+        if _NOT_MERCHANT.match(norm) or document_values.label_segments(candidate, _RECEIPT_LABEL_RES):
             continue
         if not re.search(r"[a-z]{3}", norm):  # a few letters scattered by noise
             continue
@@ -153,20 +154,20 @@ def _merchant(lines):
 
 def _date(lines, languages, date_order):
     for line in lines:
-        for kind, value in invoice_extract.label_segments(line, _RECEIPT_LABEL_RES):
+        for kind, value in document_values.label_segments(line, _RECEIPT_LABEL_RES):
             if kind == "date":
-                dates = invoice_extract.all_dates(value, languages, date_order)
+                dates = document_values.all_dates(value, languages, date_order)
                 if dates:
                     return dates[0]
-    dates = [date for line in lines for date in invoice_extract.all_dates(line, languages, date_order)]
+    dates = [date for line in lines for date in document_values.all_dates(line, languages, date_order)]
     return dates[0] if dates else None
 
 
 def guess_category(text, merchant=None):
     """What the receipt is for: ``meal``, ``travel``, ``communication`` or ``gift``, or
     ``None`` when no word of :data:`CATEGORY_WORDS` is printed (or two tie)."""
-    words = Counter(re.findall(r"[a-z]+", invoice_extract.normalize(text or "")))
-    merchant_words = Counter(re.findall(r"[a-z]+", invoice_extract.normalize(merchant or "")))
+    words = Counter(re.findall(r"[a-z]+", document_values.normalize(text or "")))
+    merchant_words = Counter(re.findall(r"[a-z]+", document_values.normalize(merchant or "")))
     scores = {
         category: sum(words[word] + 2 * merchant_words[word] for word in keywords)
         for category, keywords in CATEGORY_WORDS.items()
@@ -189,26 +190,26 @@ def _labelled_amounts(lines):
     found["rates"] = []
     in_items = True
     for line in lines:
-        segments = invoice_extract.label_segments(line, _RECEIPT_LABEL_RES)
+        segments = document_values.label_segments(line, _RECEIPT_LABEL_RES)
         kinds = {kind for kind, _value in segments}
         if kinds & {"untaxed", "tax", "total", "tender", "change", "balance"}:
             in_items = False
         elif in_items and not kinds:
-            amount = invoice_extract.last_amount(line)
+            amount = document_values.last_amount(line)
             if amount is not None and re.search(r"[^\W\d_]{2}", line):  # a description, then its price
                 found["items"].append(amount)
         for kind, value in segments:
             if kind not in ("untaxed", "tax", "total", "tender", "change", "balance"):
                 continue
             # "TVA 10% 3,62": the rate is not the amount.
-            rate = invoice_extract._PERCENT_RE.search(value)
-            amount = invoice_extract.last_amount(invoice_extract._PERCENT_RE.sub(" ", value))
+            rate = document_values.PERCENT_RE.search(value)
+            amount = document_values.last_amount(document_values.PERCENT_RE.sub(" ", value))
             if kind == "tax" and rate:
                 found["rates"].append(float(rate.group(1).replace(",", ".")))
             if amount is None:
                 continue
             if kind == "tender":
-                cash = _CASH_RE.search(invoice_extract.normalize(line))
+                cash = _CASH_RE.search(document_values.normalize(line))
                 found["cash" if cash else "card"].append(amount)
             else:
                 found[kind].append(amount)
@@ -217,7 +218,7 @@ def _labelled_amounts(lines):
 
 def amount_variants(amount):
     """``amount`` with one of its digits 8, 6 or 9 read as 0: what OCR makes of a faded 0."""
-    return {float(variant) for variant in invoice_extract.zero_variants(f"{amount:.2f}", most=1)}
+    return {float(variant) for variant in document_values.zero_variants(f"{amount:.2f}", most=1)}
 
 
 def _resolve(found):

@@ -4,7 +4,7 @@ import re
 
 from odoo import api, fields, models
 
-from odoo.addons.iap_credits.tools import invoice_extract
+from odoo.addons.iap_credits.tools import document_values
 
 # The stock expense categories (products of hr_expense) for what a receipt is for, as
 # guessed by `tools.receipt_extract.guess_category`.
@@ -132,7 +132,7 @@ class HrExpense(models.Model):
             partner = self._digitization_find_vendor(values)
             if partner:
                 vals["vendor_id"] = partner.id
-        receipt_date = invoice_extract.to_date(values.get("date")) if values.get("date") else None
+        receipt_date = document_values.to_date(values.get("date")) if values.get("date") else None
         if receipt_date and self._digitization_date_is_default():
             vals["date"] = receipt_date
         if values.get("vendor_name") and self._digitization_name_is_default():
@@ -189,11 +189,11 @@ class HrExpense(models.Model):
         product = self.env.ref(xmlid, raise_if_not_found=False) if xmlid else None
         if product and product.filtered_domain(domain):
             return product
-        text = invoice_extract.normalize(" ".join((values.get("text") or "").lower().split()))
+        text = document_values.normalize(" ".join((values.get("text") or "").lower().split()))
         if not text:
             return Product
         named = Product.search(domain).filtered(
             lambda p: len(p.name or "") >= 4
-            and re.search(rf"(?<!\w){re.escape(invoice_extract.normalize(p.name.lower()))}(?!\w)", text)
+            and re.search(rf"(?<!\w){re.escape(document_values.normalize(p.name.lower()))}(?!\w)", text)
         )
         return named if len(named) == 1 else Product
