@@ -3,6 +3,7 @@ from . import iap_digitization_mixin
 from . import account_move
 from . import iap_account
 from . import iap_account_alert
+from . import iap_account_alert_job
 from . import iap_account_catalog
 from . import iap_account_autocomplete
 from . import iap_account_digitization

@@ -395,6 +395,21 @@ class IapAccount(models.Model):
         if self:
             self.env.cr.postrollback.data.setdefault(WRITTEN_ACCOUNTS, set()).update(self._ids)
 
+    def _credits_moved(self, rows):
+        """Hook of the ledger, run once after each movement of this account's credits.
+
+        The one place where the ledger announces a movement: features that react to it
+        (low-credit alerts, see ``iap_account_alert.py``) override it and call ``super()``;
+        the ledger knows nothing of them. It runs in the transaction of the movement,
+        before its commit, while the account row is still locked: an override may write
+        the account row (the caller's cache gets what it wrote) but must stay quick, and
+        must never call a gateway, send mail or move credits (trigger a cron instead).
+        The account's cache already holds its new balances, and that of ``rows`` their
+        values: reading them costs no query.
+
+        :param rows: the new `iap.credit.transaction` rows of the movement (at least one)
+        """
+
     def _credits_check_movable(self, credits):
         self.ensure_one()
         if float_compare(credits, 0.0, precision_digits=4) <= 0:

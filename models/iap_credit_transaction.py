@@ -438,8 +438,9 @@ class IapCreditTransaction(models.Model):
 
     @api.model
     def _ledger_accept(self, env, account, columns):
-        """Put what the movement returned in the caches, run the alert hook and, in the
-        ledger's own transaction, commit it (then hand the hook's changes to the caller)."""
+        """Put what the movement returned in the caches, announce the movement
+        (`iap.account._credits_moved`) and, in the ledger's own transaction, commit it
+        (then hand what the hook changed to the caller)."""
         own = env.cr is not self.env.cr
         cached_fields, account_fields = _cacheable_fields(self), _cacheable_fields(account)
         split = len(cached_fields) + 1
@@ -457,12 +458,10 @@ class IapCreditTransaction(models.Model):
                 field._insert_cache(posted, column_values)
             if index:
                 continue
-            # Low-credit alerts (models/iap_account_alert.py), with the final available
-            # credits, in the transaction of the movement: it holds the account's row lock
+            # Announced in the transaction of the movement: it holds the account's row lock
             # already, and a caller whose snapshot predates the ledger's commit must never
             # write the account row.
-            last = posted.browse(max(columns[0]))
-            target_account._warning_check_move(last.balance_after - last.reserved_after)
+            target_account._credits_moved(posted)
             if own:
                 changed = self._ledger_changed_by_hook(env, account, account_fields)
                 # At once: the account row stays locked until this commit.
@@ -474,7 +473,7 @@ class IapCreditTransaction(models.Model):
 
     @api.model
     def _ledger_changed_by_hook(self, env, account, account_fields):
-        """What the alert hook wrote on the account row (it invalidates what it writes),
+        """What the movement hook wrote on the account row (it invalidates what it writes),
         read in the ledger's transaction before its commit, for the caller's cache: the
         caller's snapshot cannot see it. No query when the hook wrote nothing.
 
