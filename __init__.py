@@ -1,7 +1,6 @@
 # Part of iap_credits. See LICENSE file for full copyright and licensing details.
 from . import controllers, models, wizard
-
-DEFAULT_MODE_PARAM = "iap_credits.default_credit_mode"
+from .models.iap_account import DEFAULT_MODE_PARAM
 
 
 def _pre_init_iap_credits(env):

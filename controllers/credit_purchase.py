@@ -16,7 +16,7 @@ from odoo.http import request
 from odoo.addons.payment import utils as payment_utils
 from odoo.addons.payment.controllers import portal as payment_portal
 
-MANAGER_GROUP = "iap_credits.group_iap_credits_manager"
+from ..models.iap_account import MANAGER_GROUP
 
 
 class PaymentPortal(payment_portal.PaymentPortal):
@@ -90,7 +90,9 @@ class PaymentPortal(payment_portal.PaymentPortal):
             "tokens_sudo": tokens_sudo,
             "availability_report": availability_report,
             "transaction_route": f"/iap_credits/transaction/{account.id}/{pack.id}",
-            "landing_route": "/iap_credits/purchase",
+            # Required by the payment form; the transaction route replaces it with the
+            # transaction's own landing page, whose id is only known then.
+            "landing_route": f"/iap_credits/buy/{account.id}",
             "access_token": self._iap_credits_access_token(partner_sudo, pack),
         }
         return request.render(

@@ -616,7 +616,7 @@ class IapAccount(models.Model):
         )
 
     def _credits_debit(self, credits, description, kind="adjustment", idempotency_key=None, origin=None, is_test=False):
-        """Take ``credits`` away with a ledger row (negative adjustments, refunds, expiry).
+        """Take ``credits`` away with a ledger row (negative adjustments, refunds).
 
         Never takes the available credits below zero. ``is_test`` marks the refund of a
         test-mode purchase.

@@ -20,7 +20,6 @@ KINDS = [
     ("release", "Release"),
     ("refund", "Refund"),
     ("adjustment", "Adjustment"),
-    ("expiry", "Expiry"),
 ]
 
 # Columns written by `_post`, in the order of the VALUES rows, with their SQL types.

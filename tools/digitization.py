@@ -3,11 +3,8 @@
 
 The extension point for new document types (receipts, resumes, ...): register a
 function ``extractor(text, **context) -> dict`` under a document type name, and the
-Tesseract gateway of `iap.account` will use it for documents of that type. Results
-travel as JSON when an external gateway answers, hence :func:`fields_to_json`.
+Tesseract gateway of `iap.account` will use it for documents of that type.
 """
-
-import datetime
 
 from . import invoice_extract, receipt_extract
 
@@ -44,21 +41,6 @@ def is_successful(document_type, values):
     """Whether ``values`` hold enough to be worth charging: at least one essential field."""
     essential = ESSENTIAL_FIELDS.get(document_type) or tuple(values)
     return any(values.get(key) not in (None, "", [], {}) for key in essential)
-
-
-def fields_to_json(values):
-    """The fields with dates as ISO strings, so they can be sent or stored as JSON."""
-
-    def convert(value):
-        if isinstance(value, datetime.date):
-            return value.isoformat()
-        if isinstance(value, list):
-            return [convert(item) for item in value]
-        if isinstance(value, dict):
-            return {key: convert(item) for key, item in value.items()}
-        return value
-
-    return convert(values)
 
 
 @register_extractor("invoice", essential_fields=("invoice_number", "invoice_date", "amount_total"))

@@ -6,6 +6,8 @@ from odoo.tools import float_compare
 
 from odoo.addons.iap.tools.iap_tools import InsufficientCreditError
 
+from ..models.iap_account import MANAGER_GROUP
+
 
 class IapCreditAdjustment(models.TransientModel):
     """Grant credits to an account, or correct its balance, with a reason.
@@ -60,7 +62,7 @@ class IapCreditAdjustment(models.TransientModel):
         record one movement.
         """
         self.ensure_one()
-        if not self.env.user.has_group("iap_credits.group_iap_credits_manager"):
+        if not self.env.user.has_group(MANAGER_GROUP):
             raise AccessError(self.env._("Only IAP credit managers can grant or adjust credits."))
         close = {"type": "ir.actions.act_window_close"}
         self.lock_for_update()
