@@ -5,12 +5,9 @@ GLEIF (JSON:API) and company websites (HTML with JSON-LD / OpenGraph), so that t
 engines' client code speaks real HTTP."""
 
 import base64
-import contextlib
 import io
 import json
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
 from PIL import Image
@@ -18,6 +15,7 @@ from PIL import Image
 from odoo.tests import new_test_user
 
 from .common import IapCreditsCase
+from .local_server import LocalServer, QuietHandler
 
 SERVICE = "partner_autocomplete"
 
@@ -196,7 +194,7 @@ def png_logo(color=(31, 95, 139)):
     return data.getvalue()
 
 
-class FakeCompanyProviders:
+class FakeCompanyProviders(LocalServer):
     """VIES, GLEIF and company websites on 127.0.0.1, each in one of these modes:
 
     * ``ok``: answers as the provider does (and "not found" as it does);
@@ -224,10 +222,7 @@ class FakeCompanyProviders:
         }
         providers = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
+        class Handler(QuietHandler):
             def do_GET(self):
                 self._handle(None)
 
@@ -331,29 +326,7 @@ class FakeCompanyProviders:
                 content_type, content = page
                 return self._answer(200, content, content_type)
 
-            def _answer(self, status, content, content_type="application/json", headers=None):
-                data = content if isinstance(content, bytes) else content.encode()
-                self.send_response(status)
-                self.send_header("Content-Type", content_type)
-                self.send_header("Content-Length", str(len(data)))
-                for name, value in (headers or {}).items():
-                    self.send_header(name, value)
-                self.end_headers()
-                with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-                    self.wfile.write(data)
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def start(self):
-        self.thread.start()
-        return self
-
-    def stop(self):
-        self.server.shutdown()
-        self.server.server_close()
+        super().__init__(Handler)
 
     def requests_to(self, provider):
         return [request for request in self.requests if request["provider"] == provider]

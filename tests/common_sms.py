@@ -3,25 +3,22 @@
 that speak Twilio's and the generic HTTP API's shapes, so that the gateways' client
 code speaks real HTTP."""
 
-import contextlib
 import json
-import socket
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs
 from uuid import uuid4
 
 from odoo.tests.common import HttpCase
 
 from .common import JsonRpcMixin, setup_local_sms_account
+from .local_server import LocalServer, QuietHandler
 
 TWILIO_SID = "AC" + "0" * 32
 TWILIO_TOKEN = "twilio-test-token"
 HTTP_TOKEN = "Bearer generic-test-token"
 
 
-class FakeSmsApi:
+class FakeSmsApi(LocalServer):
     """A small SMS provider on 127.0.0.1, in one of these modes:
 
     * ``ok``: accepts every message, except the numbers in ``rejected`` (refused as
@@ -45,10 +42,7 @@ class FakeSmsApi:
         self.on_request = None  # called with the request's body before answering
         api = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
+        class Handler(QuietHandler):
             def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode()
                 api.requests.append({"path": self.path, "headers": dict(self.headers), "body": body})
@@ -103,35 +97,7 @@ class FakeSmsApi:
                         results.append({"id": message["id"], "status": "accepted", "provider_id": uuid4().hex})
                 return self._answer(200, json.dumps({"results": results}))
 
-            def _answer(self, status, text, content_type="application/json"):
-                data = text.encode()
-                self.send_response(status)
-                self.send_header("Content-Type", content_type)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-                    self.wfile.write(data)
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def start(self):
-        self.thread.start()
-        return self
-
-    def stop(self):
-        self.server.shutdown()
-        self.server.server_close()
-
-
-def closed_port_url():
-    """A URL on 127.0.0.1 where nothing listens: connections are refused."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    return f"http://127.0.0.1:{port}"
+        super().__init__(Handler)
 
 
 class IapSmsMixin:

@@ -5,21 +5,20 @@ letter creation, letter retrieval, its error objects) and the generic HTTP API, 
 the providers' client code (the PostGrid SDK, requests) speaks real HTTP."""
 
 import base64
-import contextlib
 import io
 import json
-import threading
 import time
 from datetime import UTC, datetime
 from email.parser import BytesParser
 from email.policy import default as default_policy
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from uuid import uuid4
 
 from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen.canvas import Canvas
 
 from odoo import Command
+
+from .local_server import LocalServer, QuietHandler
 
 POSTGRID_KEY = "test_sk_iapcreditstestkey0000000000"
 POSTGRID_WEBHOOK_SECRET = "whsec-iap-credits-tests-0123456789"
@@ -37,7 +36,7 @@ def make_pdf(pages=1, text="Invoice"):
     return buffer.getvalue()
 
 
-class FakePrintApi:
+class FakePrintApi(LocalServer):
     """A small print-and-mail provider on 127.0.0.1, in one of these modes:
 
     * ``ok``: accepts every letter, except those to the cities in ``refused_cities``
@@ -64,10 +63,7 @@ class FakePrintApi:
         self.on_request = None  # called with the request (a dict) before answering
         api = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
+        class Handler(QuietHandler):
             def do_GET(self):
                 api.requests.append({"method": "GET", "path": self.path, "headers": dict(self.headers)})
                 letter_id = self.path.rsplit("/", 1)[-1]
@@ -194,31 +190,11 @@ class FakePrintApi:
                     api.by_key[key] = provider_id
                 return self._answer(200, json.dumps(api.letters[provider_id]))
 
-            def _answer(self, status, text, content_type="application/json"):
-                data = text.encode()
-                self.send_response(status)
-                self.send_header("Content-Type", content_type)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-                    self.wfile.write(data)
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        super().__init__(Handler)
 
     @property
     def posts(self):
         return [request for request in self.requests if request["method"] == "POST"]
-
-    def start(self):
-        self.thread.start()
-        return self
-
-    def stop(self):
-        self.server.shutdown()
-        self.server.server_close()
 
 
 def setup_snailmail(cls):

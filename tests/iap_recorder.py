@@ -7,12 +7,11 @@ the shapes of Odoo's real servers (JSON-RPC 2.0), so that an Odoo IAP account's 
 succeed as they would in production and a test can check what was sent.
 """
 
-import contextlib
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import SimpleNamespace
 from unittest.mock import patch
+
+from .local_server import LocalServer, QuietHandler
 
 # The ir.config_parameter keys of every stock IAP client of Odoo 19 Community (their
 # default is a server of Odoo's): iap (accounts, balance, credits, enrich), sms,
@@ -44,20 +43,17 @@ STOCK_TEST_GUARDS = (
 )
 
 
-class IapRecorder:
+class IapRecorder(LocalServer):
     """Records ``{"path", "params"}`` of each request; answers as Odoo's IAP servers do."""
 
     def __init__(self):
         self.requests = []
         recorder = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
+        class Handler(QuietHandler):
             def do_GET(self):
                 recorder.requests.append({"path": self.path, "params": {}})
-                self._answer(404, {"error": "not found"})
+                self._answer(404, json.dumps({"error": "not found"}))
 
             def do_POST(self):
                 raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
@@ -70,22 +66,10 @@ class IapRecorder:
                 result = recorder._result(self.path.split("?")[0], params)
                 if result is NotImplemented:
                     error = {"code": 404, "message": "Not Found", "data": {"name": "werkzeug.exceptions.NotFound"}}
-                    return self._answer(200, {"jsonrpc": "2.0", "id": payload.get("id"), "error": error})
-                return self._answer(200, {"jsonrpc": "2.0", "id": payload.get("id"), "result": result})
+                    return self._answer(200, json.dumps({"jsonrpc": "2.0", "id": payload.get("id"), "error": error}))
+                return self._answer(200, json.dumps({"jsonrpc": "2.0", "id": payload.get("id"), "result": result}))
 
-            def _answer(self, status, answer):
-                data = json.dumps(answer).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-                    self.wfile.write(data)
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        super().__init__(Handler)
 
     @staticmethod
     def _result(path, params):
@@ -108,14 +92,6 @@ class IapRecorder:
         if path.startswith("/api/sms/"):  # account registration, verification, sender name
             return {"state": "success"}
         return NotImplemented
-
-    def start(self):
-        self.thread.start()
-        return self
-
-    def stop(self):
-        self.server.shutdown()
-        self.server.server_close()
 
     def paths(self):
         return [request["path"] for request in self.requests]

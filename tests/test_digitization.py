@@ -10,11 +10,9 @@ import io
 import json
 import struct
 import textwrap
-import threading
 import uuid
 import zlib
 from datetime import timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from odoo import fields
 from odoo.exceptions import UserError
@@ -23,9 +21,10 @@ from odoo.tests import HttpCase, tagged
 
 from . import digitization_corpus as corpus
 from .common import IapCreditsCase
+from .local_server import QuietHandler, serve
 
 
-class ExtractionApi(BaseHTTPRequestHandler):
+class ExtractionApi(QuietHandler):
     """Stands in for an external extraction API: answers by the file name it receives."""
 
     requests = []
@@ -55,15 +54,7 @@ class ExtractionApi(BaseHTTPRequestHandler):
                     "lines": [],
                 },
             }
-        data = json.dumps(answer).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, *args):
-        pass
+        self._answer(200, json.dumps(answer))
 
 
 class TestDigitization(IapCreditsCase):
@@ -163,15 +154,11 @@ class TestDigitization(IapCreditsCase):
 
     def _start_api(self):
         ExtractionApi.requests = []
-        server = ThreadingHTTPServer(("127.0.0.1", 0), ExtractionApi)
-        thread = threading.Thread(target=server.serve_forever, daemon=True)
-        thread.start()
-        self.addCleanup(server.server_close)
-        self.addCleanup(server.shutdown)
+        url = serve(self, ExtractionApi)
         self.ocr_account.write(
             {
                 "digitization_gateway": "http",
-                "digitization_http_url": f"http://127.0.0.1:{server.server_address[1]}/extract",
+                "digitization_http_url": f"{url}/extract",
                 "digitization_http_api_key": "s3cret",
             }
         )

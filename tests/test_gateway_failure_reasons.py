@@ -15,7 +15,8 @@ from odoo.tests import BaseCase, new_test_user, tagged
 
 from ..tools import gateway_errors
 from . import digitization_corpus as corpus
-from .common_sms import TWILIO_SID, TWILIO_TOKEN, FakeSmsApi, IapSmsHttpCase, closed_port_url
+from .common_sms import TWILIO_SID, TWILIO_TOKEN, FakeSmsApi, IapSmsHttpCase
+from .local_server import closed_port_url
 
 SECRET = "s3cr3t-key-in-the-url"
 HTTP_KEY = "Bearer s3cr3t-bearer"

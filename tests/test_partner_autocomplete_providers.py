@@ -22,7 +22,7 @@ from .common_autocomplete import (
     WEBSITE_DOMAIN,
     AutocompleteCase,
 )
-from .common_sms import closed_port_url
+from .local_server import closed_port_url
 
 ENGINE_LOGGER = "odoo.addons.iap_credits.models.iap_autocomplete_engine"
 

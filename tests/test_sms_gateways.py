@@ -6,7 +6,8 @@ import time
 from urllib.parse import parse_qs
 
 from .common import IapCreditsCase
-from .common_sms import HTTP_TOKEN, TWILIO_SID, TWILIO_TOKEN, IapSmsMixin, closed_port_url
+from .common_sms import HTTP_TOKEN, TWILIO_SID, TWILIO_TOKEN, IapSmsMixin
+from .local_server import closed_port_url
 
 NUMBERS = ["+32470000001", "+32470000002", "+32470000003"]
 

@@ -10,8 +10,8 @@ from odoo.modules.neutralize import neutralize_database
 from odoo.tests import tagged
 
 from .common import IapCreditsCase
-from .common_sms import closed_port_url
 from .common_snailmail import HTTP_TOKEN, POSTGRID_KEY, SnailmailMixin, make_pdf, setup_snailmail
+from .local_server import closed_port_url
 
 
 class ProviderFailureMixin:

@@ -24,6 +24,7 @@ from odoo.addons.iap.tools.iap_tools import InsufficientCreditError
 from . import digitization_corpus as corpus
 from .common import IapCreditsCase, load_zh_cn, setup_local_sms_account
 from .common_sms import IapSmsHttpCase
+from .local_server import serve
 from .test_credit_purchase import CreditPurchaseCase
 from .test_digitization import ExtractionApi
 
@@ -173,18 +174,12 @@ class TestDigitizationTexts(IapCreditsCase):
         cls.pdf = corpus.render_pdf(corpus.BILLS[0])
 
     def _start_api(self):
-        from http.server import ThreadingHTTPServer
-        from threading import Thread
-
         ExtractionApi.requests = []
-        server = ThreadingHTTPServer(("127.0.0.1", 0), ExtractionApi)
-        Thread(target=server.serve_forever, daemon=True).start()
-        self.addCleanup(server.server_close)
-        self.addCleanup(server.shutdown)
+        url = serve(self, ExtractionApi)
         self.ocr_account.write(
             {
                 "digitization_gateway": "http",
-                "digitization_http_url": f"http://127.0.0.1:{server.server_address[1]}/extract",
+                "digitization_http_url": f"{url}/extract",
                 "digitization_http_api_key": "s3cret",
             }
         )

@@ -9,17 +9,16 @@ gateway speaks real HTTP to.
 import io
 import json
 import os
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from odoo.exceptions import UserError
 
 from odoo.addons.iap_credits.tests.common import IapCreditsCase
+from odoo.addons.iap_credits.tests.local_server import QuietHandler, serve
 
 from . import resume_corpus as corpus
 
 
-class ResumeExtractionApi(BaseHTTPRequestHandler):
+class ResumeExtractionApi(QuietHandler):
     """Stands in for an external extraction API: answers the fields of a CV, some of them
     malformed (a gateway's answer is checked like any input)."""
 
@@ -37,15 +36,7 @@ class ResumeExtractionApi(BaseHTTPRequestHandler):
                 "linkedin": "https://evil.example.com/in/grace",
             },
         }
-        data = json.dumps(answer).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, *args):
-        pass
+        self._answer(200, json.dumps(answer))
 
 
 class TestResumeDigitization(IapCreditsCase):
@@ -229,15 +220,11 @@ class TestResumeDigitization(IapCreditsCase):
 
     def test_http_gateway_answers_are_checked(self):
         ResumeExtractionApi.requests = []
-        server = ThreadingHTTPServer(("127.0.0.1", 0), ResumeExtractionApi)
-        thread = threading.Thread(target=server.serve_forever, daemon=True)
-        thread.start()
-        self.addCleanup(server.server_close)
-        self.addCleanup(server.shutdown)
+        url = serve(self, ResumeExtractionApi)
         self.ocr_account.write(
             {
                 "digitization_gateway": "http",
-                "digitization_http_url": f"http://127.0.0.1:{server.server_address[1]}/extract",
+                "digitization_http_url": f"{url}/extract",
             }
         )
         applicant = self._digitize(self._applicant(corpus.render_pdf(self.resumes["en_gb_classic"])))
