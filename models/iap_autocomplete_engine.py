@@ -6,7 +6,7 @@ import logging
 import requests
 
 from odoo import api, fields, models
-from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.exceptions import UserError, ValidationError
 
 from ..tools import company_data, gateway_errors
 
@@ -32,31 +32,17 @@ class IapAutocompleteEngine(models.Model):
     """
 
     _name = "iap.autocomplete.engine"
+    _inherit = ["iap.gateway.mixin"]
     _description = "Partner Autocomplete Engine"
     _order = "sequence, id"
 
-    name = fields.Char(required=True, translate=True)
     sequence = fields.Integer(
-        default=10, help="Engines of an account are asked in this order; the first that finds companies answers."
+        help="Engines of an account are asked in this order; the first that finds companies answers."
     )
     code = fields.Selection(
-        [],
-        string="Provider",
-        required=True,
-        default="sandbox",
         help="Where company data comes from. Sandbox: the company directory of this database, nothing leaves it.",
     )
-    active = fields.Boolean(default=True)
-    company_id = fields.Many2one(
-        "res.company",
-        default=lambda self: self.env.company,
-        help="Leave empty to share the engine between companies.",
-    )
-    timeout = fields.Integer(
-        string="Timeout (seconds)",
-        default=10,
-        help="How long to wait for the provider's answer before giving up (nothing is charged then).",
-    )
+    company_id = fields.Many2one(help="Leave empty to share the engine between companies.")
     account_ids = fields.Many2many(
         "iap.account",
         "iap_account_autocomplete_engine_rel",
@@ -65,8 +51,6 @@ class IapAutocompleteEngine(models.Model):
         string="Accounts",
         help="The partner autocomplete accounts that use this engine.",
     )
-
-    _timeout_positive = models.Constraint("CHECK(timeout > 0)", "The timeout of an engine must be positive.")
 
     @api.model
     def _get_url_fields(self):
@@ -93,26 +77,10 @@ class IapAutocompleteEngine(models.Model):
     # CRUD
     # ------------------------------------------------------------
 
-    @api.model_create_multi
-    def create(self, vals_list):
-        if any(vals.get("code", "sandbox") != "sandbox" for vals in vals_list):
-            self._check_provider_access()
-        return super().create(vals_list)
-
-    def write(self, vals):
-        if "code" in vals and any(engine.code != vals["code"] for engine in self):
-            self._check_provider_access()
-        return super().write(vals)
-
-    def _check_provider_access(self):
-        """Only administrators choose the provider of an engine.
-
-        The provider decides what leaves the database (names, VAT numbers, domains typed by
-        users) and where to: it is guarded like the providers' URLs
-        (``groups="base.group_system"``). The sandbox sends nothing anywhere.
-        """
-        if not self.env.su and not self.env.user.has_group("base.group_system"):
-            raise AccessError(self.env._("Only administrators can choose the provider of an autocomplete engine."))
+    def _provider_access_refusal(self):
+        """Override of `iap.gateway.mixin`: the engine's provider decides where the names, VAT
+        numbers and domains typed by users go."""
+        return self.env._("Only administrators can choose the provider of an autocomplete engine.")
 
     # ------------------------------------------------------------
     # PROVIDER HOOKS — override them for a new code, returning early for the others
