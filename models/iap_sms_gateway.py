@@ -3,7 +3,6 @@
 import logging
 
 from odoo import api, fields, models
-from odoo.exceptions import AccessError
 
 from ..tools import gateway_errors
 
@@ -24,34 +23,20 @@ class IapSmsGateway(models.Model):
     """
 
     _name = "iap.sms.gateway"
+    _inherit = ["iap.gateway.mixin"]
     _description = "SMS Gateway"
     _order = "sequence, id"
 
-    name = fields.Char(required=True, translate=True)
-    sequence = fields.Integer(default=10)
     code = fields.Selection(
-        [("sandbox", "Sandbox")],
-        string="Provider",
-        required=True,
-        default="sandbox",
+        selection_add=[("sandbox", "Sandbox")],
+        ondelete={"sandbox": "cascade"},
         help="Sandbox: sends nothing, marks the SMS sent and keeps it in the SMS outbox — to try the "
         "whole flow without a provider account.",
     )
-    active = fields.Boolean(default=True)
-    company_id = fields.Many2one(
-        "res.company",
-        default=lambda self: self.env.company,
-        help="Leave empty to share the gateway between companies.",
-    )
-    timeout = fields.Integer(
-        string="Timeout (seconds)",
-        default=10,
-        help="How long to wait for the provider's answer before counting the SMS as failed.",
-    )
+    company_id = fields.Many2one(help="Leave empty to share the gateway between companies.")
+    timeout = fields.Integer(help="How long to wait for the provider's answer before counting the SMS as failed.")
     account_ids = fields.One2many("iap.account", "sms_gateway_id", string="Accounts")
     message_count = fields.Integer(compute="_compute_message_count", string="SMS")
-
-    _timeout_positive = models.Constraint("CHECK(timeout > 0)", "The timeout of a gateway must be positive.")
 
     def _compute_message_count(self):
         counts = dict(
@@ -64,27 +49,10 @@ class IapSmsGateway(models.Model):
     # CRUD
     # ------------------------------------------------------------
 
-    @api.model_create_multi
-    def create(self, vals_list):
-        if any(vals.get("code", "sandbox") != "sandbox" for vals in vals_list):
-            self._check_provider_access()
-        return super().create(vals_list)
-
-    def write(self, vals):
-        if "code" in vals and any(gateway.code != vals["code"] for gateway in self):
-            self._check_provider_access()
-        return super().write(vals)
-
-    def _check_provider_access(self):
-        """Only administrators choose the provider of a gateway.
-
-        The provider decides where the SMS go and which credentials go with them: it is
-        guarded like the providers' URLs and credentials (``groups="base.group_system"``),
-        so that a credit manager never sends the SMS or the secrets of a gateway elsewhere
-        than where an administrator decided.
-        """
-        if not self.env.su and not self.env.user.has_group("base.group_system"):
-            raise AccessError(self.env._("Only administrators can choose the provider of an SMS gateway."))
+    def _provider_access_refusal(self):
+        """Override of `iap.gateway.mixin`: the provider decides where the SMS go and
+        which credentials go with them."""
+        return self.env._("Only administrators can choose the provider of an SMS gateway.")
 
     # ------------------------------------------------------------
     # ACTIONS

@@ -4,7 +4,6 @@ import logging
 from uuid import uuid4
 
 from odoo import api, fields, models
-from odoo.exceptions import AccessError
 
 from ..tools import gateway_errors
 
@@ -27,34 +26,23 @@ class IapSnailmailGateway(models.Model):
     """
 
     _name = "iap.snailmail.gateway"
+    _inherit = ["iap.gateway.mixin"]
     _description = "Snail Mail Provider"
     _order = "sequence, id"
 
-    name = fields.Char(required=True, translate=True)
-    sequence = fields.Integer(default=10)
     code = fields.Selection(
-        [("sandbox", "Sandbox")],
-        string="Provider",
-        required=True,
-        default="sandbox",
+        selection_add=[("sandbox", "Sandbox")],
+        ondelete={"sandbox": "cascade"},
         help="Sandbox: posts nothing, marks the letter sent and keeps its PDF in the Post Outbox — to try "
         "the whole flow without a provider account.",
     )
-    active = fields.Boolean(default=True)
-    company_id = fields.Many2one(
-        "res.company",
-        default=lambda self: self.env.company,
-        help="Leave empty to share the provider between companies.",
-    )
+    company_id = fields.Many2one(help="Leave empty to share the provider between companies.")
     timeout = fields.Integer(
-        string="Timeout (seconds)",
         default=30,
         help="How long to wait for the provider's answer before counting the letter as failed (not charged).",
     )
     account_ids = fields.One2many("iap.account", "snailmail_gateway_id", string="Accounts")
     post_count = fields.Integer(compute="_compute_post_count", string="Letters")
-
-    _timeout_positive = models.Constraint("CHECK(timeout > 0)", "The timeout of a provider must be positive.")
 
     def _compute_post_count(self):
         counts = dict(
@@ -67,23 +55,10 @@ class IapSnailmailGateway(models.Model):
     # CRUD
     # ------------------------------------------------------------
 
-    @api.model_create_multi
-    def create(self, vals_list):
-        if any(vals.get("code", "sandbox") != "sandbox" for vals in vals_list):
-            self._check_provider_access()
-        return super().create(vals_list)
-
-    def write(self, vals):
-        if "code" in vals and any(gateway.code != vals["code"] for gateway in self):
-            self._check_provider_access()
-        return super().write(vals)
-
-    def _check_provider_access(self):
-        """Only administrators choose the provider: it decides where the letters (invoices,
-        with the customers' addresses) and the credentials go, like the providers' URLs and
-        secrets (``groups="base.group_system"``)."""
-        if not self.env.su and not self.env.user.has_group("base.group_system"):
-            raise AccessError(self.env._("Only administrators can choose the provider of a snail mail gateway."))
+    def _provider_access_refusal(self):
+        """Override of `iap.gateway.mixin`: the provider decides where the letters
+        (invoices, with the customers' addresses) and the credentials go."""
+        return self.env._("Only administrators can choose the provider of a snail mail gateway.")
 
     # ------------------------------------------------------------
     # ACTIONS
