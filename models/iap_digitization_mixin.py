@@ -523,7 +523,9 @@ class IapDigitizationMixin(models.AbstractModel):
             followers = (
                 self.env["mail.followers"]
                 .sudo()
-                .search([("res_model", "=", model_name), ("res_id", "in", ids), ("partner_id.user_ids.share", "=", False)])
+                .search(
+                    [("res_model", "=", model_name), ("res_id", "in", ids), ("partner_id.user_ids.share", "=", False)]
+                )
             )
             for follower in followers:
                 watchers[follower.partner_id].add(follower.res_id)

@@ -8,6 +8,7 @@ import json
 import textwrap
 import uuid
 
+from odoo.exceptions import UserError
 from odoo.tests import new_test_user
 
 from odoo.addons.iap_credits.models.iap_digitization_mixin import DIGITIZATION_NOTIFICATION
@@ -35,7 +36,9 @@ UBL_BILL = textwrap.dedent("""\
             <cbc:CityName>Utrecht</cbc:CityName>
             <cac:Country><cbc:IdentificationCode>NL</cbc:IdentificationCode></cac:Country>
           </cac:PostalAddress>
-          <cac:PartyLegalEntity><cbc:RegistrationName>Structured Supplies BV</cbc:RegistrationName></cac:PartyLegalEntity>
+          <cac:PartyLegalEntity>
+            <cbc:RegistrationName>Structured Supplies BV</cbc:RegistrationName>
+          </cac:PartyLegalEntity>
         </cac:Party>
       </cac:AccountingSupplierParty>
       <cac:AccountingCustomerParty>
@@ -92,8 +95,10 @@ class TestDigitizationUpload(IapCreditsCase):
         journal's ``create_document_from_attachment``; the bill it opens."""
         env = self.env(user=self.accountant)
         attachment = env["ir.attachment"].create({"name": name, "raw": raw, "mimetype": mimetype})
-        action = self.journal.with_env(env).with_context(default_move_type="in_invoice").create_document_from_attachment(
-            attachment.ids
+        action = (
+            self.journal.with_env(env)
+            .with_context(default_move_type="in_invoice")
+            .create_document_from_attachment(attachment.ids)
         )
         return env["account.move"].browse(action["res_id"])
 
@@ -203,6 +208,27 @@ class TestDigitizationUpload(IapCreditsCase):
         move = self._email(("bill.pdf", "application/pdf", self.pdf_gb))
         self.assertEqual((move.digitization_state, move.digitization_source), ("to_do", "email"))
         self.assertEqual(self._bodies(move).count("Sent to document digitization."), 1)
+
+    def test_digitize_is_offered_again_only_for_another_document(self):
+        move = self._upload("northwind.pdf", self.pdf_gb, "application/pdf")
+        self.env["account.move"]._digitize_queued()
+        self.assertEqual(move.digitization_state, "done", move.digitization_error)
+        self.assertFalse(move.digitization_can_request)
+        with self.assertRaisesRegex(UserError, "already digitized from this document"):
+            move.action_digitize()
+        rescan = move.env["ir.attachment"].create(
+            {
+                "name": "rescan.pdf",
+                "raw": self.pdf_gb,
+                "mimetype": "application/pdf",
+                "res_model": move._name,
+                "res_id": move.id,
+            }
+        )
+        move.message_main_attachment_id = rescan
+        self.assertTrue(move.digitization_can_request, "another document: Digitize again")
+        move.action_digitize()
+        self.assertEqual((move.digitization_state, move.digitization_attachment_id), ("to_do", rescan))
 
     # ------------------------------------------------------------
     # TESTS: THE BUS NOTIFICATION OF THE OPEN FORMS

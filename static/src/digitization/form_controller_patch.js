@@ -30,6 +30,8 @@ patch(FormController.prototype, {
             await this.model.load();
         };
         busService.subscribe(DIGITIZATION_NOTIFICATION, onDigitized);
-        onWillUnmount(() => busService.unsubscribe(DIGITIZATION_NOTIFICATION, onDigitized));
+        onWillUnmount(() =>
+            busService.unsubscribe(DIGITIZATION_NOTIFICATION, onDigitized)
+        );
     },
 });

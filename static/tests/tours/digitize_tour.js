@@ -50,7 +50,8 @@ registry.category("web_tour.tours").add("iap_credits_digitize_tour", {
         },
         {
             content: "Once the queue has read it, the form shows the bill number read",
-            trigger: ".o_form_view .o_field_widget[name='ref'] input:value(KOS-2025-0117)",
+            trigger:
+                ".o_form_view .o_field_widget[name='ref'] input:value(KOS-2025-0117)",
             // The document is read by OCR in the background: allow for its time.
             timeout: 60000,
         },
@@ -78,7 +79,9 @@ registry.category("web_tour.tours").add("iap_credits_digitize_tour", {
             trigger: ".o_form_view",
             run() {
                 if (!window.iapCreditsDigitizeTourPage) {
-                    throw new Error("The page was reloaded: the form was not updated in place.");
+                    throw new Error(
+                        "The page was reloaded: the form was not updated in place."
+                    );
                 }
             },
         },
