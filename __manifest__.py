@@ -88,6 +88,7 @@
     "assets": {
         "web.assets_backend": [
             "iap_credits/static/src/core/**/*",
+            "iap_credits/static/src/digitization/**/*",
         ],
         "web.assets_tests": [
             "iap_credits/static/tests/tours/**/*",

@@ -5,9 +5,12 @@ import re
 from odoo import fields, models
 from odoo.tools import float_is_zero
 
-from ..tools import document_values
+from ..tools import document_text, document_values
 
 DIGITIZABLE_MOVE_TYPES = ("in_invoice", "in_refund")
+# The rank of the digitization among the decoders of an imported file: above none (0), below
+# every e-invoice format (UBL, CII, FatturaPA, Facturae: 20).
+DIGITIZATION_DECODER_PRIORITY = 5
 
 
 class AccountMove(models.Model):
@@ -19,27 +22,54 @@ class AccountMove(models.Model):
     _digitization_document_type = "invoice"
 
     # ------------------------------------------------------------
-    # CRUD
+    # IMPORT OF UPLOADED AND EMAILED BILLS
     # ------------------------------------------------------------
 
-    def _extend_with_attachments(self, files_data, new=False):
-        """Override of `account` to queue the digitization of bills created by upload or
-        email when the digitization account asks for it and no e-invoice was decoded.
+    def _get_edi_decoder(self, file_data, new=False):
+        """Override of `account` to hand the PDF or image of a new bill (uploaded or emailed)
+        to the digitization queue when its account digitizes them automatically.
 
-        Bills received by email are only queued within the daily caps of their sender and
-        of all senders: a flood of emailed PDFs cannot spend the credits.
+        The decoder ranks below every e-invoice decoder: a bill whose XML can be imported,
+        alone or embedded in its PDF, is still imported by them; and since the digitization
+        takes the document, stock does not report it as a failed import.
         """
-        res = super()._extend_with_attachments(files_data, new=new)
-        if new and self.move_type in DIGITIZABLE_MOVE_TYPES and self.state == "draft" and not self.invoice_line_ids:
-            account = self._digitization_account()
-            if account and account.digitization_auto and self._digitization_document():
-                if not self.env.context.get("from_alias"):
-                    self._digitization_enqueue(source="upload")
-                elif refusal := self._digitization_email_refusal():
-                    self.message_post(body=refusal)
-                else:
-                    self._digitization_enqueue(source="email")
-        return res
+        if new and len(self) == 1 and self._digitization_takes_import(file_data):
+
+            def decoder(invoice, file_data, new=False):
+                return invoice._digitization_import()
+
+            return {"priority": DIGITIZATION_DECODER_PRIORITY, "decoder": decoder}
+        return super()._get_edi_decoder(file_data, new=new)
+
+    def _digitization_takes_import(self, file_data):
+        """Whether the digitization decodes ``file_data`` on this new bill: a PDF or an image
+        attached to it (not one extracted from another file), on an empty draft bill of a
+        company whose digitization account digitizes uploads and emailed bills."""
+        attachment = file_data.get("attachment")
+        if not (attachment and document_text.is_supported(file_data.get("mimetype"))):
+            return False
+        if self.move_type not in DIGITIZABLE_MOVE_TYPES or self.state != "draft" or self.invoice_line_ids:
+            return False
+        account = self._digitization_account()
+        return bool(account and account.digitization_auto)
+
+    def _digitization_import(self):
+        """The decoder of :meth:`_get_edi_decoder`: queue the bill's document, within the
+        daily caps of emailed bills (a flood of emailed PDFs cannot spend the credits).
+
+        :return: why the document was not taken, or ``None`` (queued, or left for Digitize
+            with the reason in the chatter)
+        """
+        self.ensure_one()
+        if not self._digitization_document():
+            return self._digitization_no_document_message()
+        if not self.env.context.get("from_alias"):
+            self._digitization_enqueue(source="upload")
+        elif refusal := self._digitization_email_refusal():
+            self.message_post(body=refusal)
+        else:
+            self._digitization_enqueue(source="email")
+        return None
 
     # ------------------------------------------------------------
     # DOCUMENT TYPE HOOKS (see iap.digitization.mixin)

@@ -2,6 +2,7 @@
 
 import logging
 import re
+from collections import defaultdict
 from datetime import timedelta
 
 from markupsafe import Markup
@@ -65,6 +66,9 @@ PARAM_EMAIL_LIMIT_PER_SENDER = "iap_credits.digitization_email_daily_limit_per_s
 PARAM_EMAIL_LIMIT = "iap_credits.digitization_email_daily_limit"
 DEFAULT_EMAIL_LIMIT_PER_SENDER = 20
 DEFAULT_EMAIL_LIMIT = 200
+# The bus notification sent when the queue has read documents, ``{"model", "ids"}``: an open
+# form of one of these records reloads it (static/src/digitization/form_controller_patch.js).
+DIGITIZATION_NOTIFICATION = "iap_credits/digitization"
 
 
 class IapDigitizationMixin(models.AbstractModel):
@@ -138,10 +142,11 @@ class IapDigitizationMixin(models.AbstractModel):
     @api.depends(lambda self: self._digitization_request_depends())
     def _compute_digitization_can_request(self):
         for record in self:
+            document = record.digitization_state not in ("to_do", "in_progress") and record._digitization_document()
             record.digitization_can_request = bool(
-                record.digitization_state not in ("to_do", "in_progress")
+                document
                 and record._digitization_request_refusal() is None
-                and record._digitization_document()
+                and not record._digitization_already_read(document)
             )
 
     @api.depends("digitization_error_code")
@@ -215,8 +220,16 @@ class IapDigitizationMixin(models.AbstractModel):
                 raise UserError(
                     self.env._("%(record)s is already queued for digitization.", record=record.display_name)
                 )
-            if not record._digitization_document():
+            document = record._digitization_document()
+            if not document:
                 raise UserError(record._digitization_no_document_message())
+            if record._digitization_already_read(document):
+                raise UserError(
+                    self.env._(
+                        "%(record)s was already digitized from this document: attach another one to digitize it.",
+                        record=record.display_name,
+                    )
+                )
         self._digitization_enqueue()
         return True
 
@@ -231,7 +244,7 @@ class IapDigitizationMixin(models.AbstractModel):
     @api.model
     def _digitization_request_depends(self):
         """The fields :meth:`_digitization_request_refusal` reads (for the Digitize button)."""
-        return ["digitization_state", "message_main_attachment_id"]
+        return ["digitization_state", "digitization_attachment_id", "message_main_attachment_id"]
 
     def _digitization_request_refusal(self):
         """Why this record's document may not be digitized now (its type or state), or ``None``.
@@ -423,10 +436,11 @@ class IapDigitizationMixin(models.AbstractModel):
         """
         domain = self._digitization_queue_domain()
         order = "digitization_attempts, digitization_queued_date, id"
-        candidates = []
+        candidates, failed = [], []
         for model in self._digitization_queue_models():
             exhausted = model.search([*domain, ("digitization_attempts", ">=", DIGITIZATION_MAX_ATTEMPTS)])
             for record in exhausted.try_lock_for_update():
+                failed.append(record)
                 _logger.warning(
                     "Digitization of %s was interrupted %s times: failed", record, record.digitization_attempts
                 )
@@ -454,6 +468,7 @@ class IapDigitizationMixin(models.AbstractModel):
             # A document another worker reads right now is left to it.
             locked.update((model_name, record.id) for record in records.try_lock_for_update())
         claimed = [record for record in candidates if (record._name, record.id) in locked]
+        self._digitization_notify(failed)
         now = fields.Datetime.now()
         for record in claimed:
             record.sudo().write(
@@ -485,6 +500,38 @@ class IapDigitizationMixin(models.AbstractModel):
                 record._digitization_set_failed(
                     "engine", self.env._("The digitization crashed: %(error)s", error=str(error) or repr(error))
                 )
+        self._digitization_notify(records)
+
+    @api.model
+    def _digitization_notify(self, records):
+        """Tell the web clients of who asked for these records' digitization, and of their
+        internal followers, that it ended: a form showing one of them reloads it, with the
+        fields filled, the new state and without the Digitize button. Sent when the
+        transaction commits, so the reloaded form reads what was committed.
+
+        :param records: an iterable of records of the digitized models (possibly several)
+        """
+        ids_by_model = defaultdict(list)
+        for record in records:
+            ids_by_model[record._name].append(record.id)
+        for model_name, ids in ids_by_model.items():
+            # sudo: the requester and the followers are read to address the notification only.
+            watched = self.env[model_name].sudo().browse(ids)
+            watchers = defaultdict(set)
+            for record in watched:
+                watchers[record.digitization_queued_uid.partner_id].add(record.id)
+            followers = (
+                self.env["mail.followers"]
+                .sudo()
+                .search(
+                    [("res_model", "=", model_name), ("res_id", "in", ids), ("partner_id.user_ids.share", "=", False)]
+                )
+            )
+            for follower in followers:
+                watchers[follower.partner_id].add(follower.res_id)
+            for partner, record_ids in watchers.items():
+                if partner:
+                    partner._bus_send(DIGITIZATION_NOTIFICATION, {"model": model_name, "ids": sorted(record_ids)})
 
     def _digitize(self):
         """Read one record's document with the account's gateway and fill the record, under
@@ -685,6 +732,12 @@ class IapDigitizationMixin(models.AbstractModel):
             order="id desc",
             limit=1,
         )
+
+    def _digitization_already_read(self, document):
+        """Whether ``document`` is the one this record was digitized from: Digitize is then
+        offered again only once another document is attached."""
+        self.ensure_one()
+        return self.digitization_state == "done" and self.digitization_attachment_id == document
 
     def _digitization_is_own_attachment(self, attachment):
         """Whether ``attachment`` is a document of this record (uploaded on it, or attached to

@@ -10,11 +10,13 @@ import io
 import json
 import struct
 import textwrap
+import threading
+import time
 import uuid
 import zlib
 from datetime import timedelta
 
-from odoo import fields
+from odoo import SUPERUSER_ID, api, fields
 from odoo.exceptions import UserError
 from odoo.modules.neutralize import get_neutralization_queries
 from odoo.tests import HttpCase, tagged
@@ -542,18 +544,63 @@ class TestDigitization(IapCreditsCase):
 
 @tagged("post_install", "-at_install")
 class TestDigitizationTour(HttpCase):
+    WAITING_NOTE = "Waiting for the digitization"
+
+    def setUp(self):
+        super().setUp()
+        self.browser_authenticated = threading.Event()
+
+    def authenticate(self, *args, **kwargs):
+        """Override of `HttpCase`: the browser's session is ready; from now on the test's own
+        cursor is left to the requests, so the queue's thread may open test cursors too."""
+        session = super().authenticate(*args, **kwargs)
+        self.browser_authenticated.set()
+        return session
+
+    def _run_queue_once_queued(self, move_id, outcome, timeout=90):
+        """The scheduled digitization, in its own cursor while the browser waits: once the
+        bill is queued and the tour has logged its note (the queued form is displayed), read
+        it and commit, which sends the bus notification."""
+        deadline = time.monotonic() + timeout
+        try:
+            if not self.browser_authenticated.wait(timeout):
+                return
+            time.sleep(1)  # the test's own cursor is flushed right after the authentication
+            while time.monotonic() < deadline:
+                with self.registry.cursor() as cr:
+                    env = api.Environment(cr, SUPERUSER_ID, {})
+                    move = env["account.move"].browse(move_id)
+                    noted = any(self.WAITING_NOTE in (message.preview or "") for message in move.message_ids)
+                    if move.digitization_state == "to_do" and noted:
+                        outcome["processed"] = env["account.move"]._digitize_queued()
+                        return
+                time.sleep(0.2)
+        except Exception as error:  # reported by the test, not lost in the thread
+            outcome["error"] = error
+
     def test_digitize_demo_bill_in_the_browser(self):
-        """The demo journey: open the scanned bill, click Digitize, the scheduled job fills it."""
+        """The demo journey: open the scanned bill, click Digitize; the scheduled job reads it
+        meanwhile, and the open form shows the filled bill, Done and no Digitize button,
+        without a reload (the bus notification of the queue)."""
         move = self.env.ref("iap_credits.account_move_digitize_demo", raise_if_not_found=False)
         if not move:
             self.skipTest("demo data not installed")
         account = self.env.ref("iap_credits.iap_account_invoice_ocr_demo")
         balance = account.credit_balance
+        outcome = {}
+        queue = threading.Thread(target=self._run_queue_once_queued, args=(move.id, outcome), daemon=True)
+        queue.start()
+        self.addCleanup(queue.join, 5)
         self.start_tour(
-            f"/odoo/action-account.action_move_in_invoice_type/{move.id}", "iap_credits_digitize_tour", login="admin"
+            f"/odoo/action-account.action_move_in_invoice_type/{move.id}",
+            "iap_credits_digitize_tour",
+            login="admin",
+            timeout=180,
         )
-        self.assertEqual(move.digitization_state, "to_do")
-        self.env["account.move"]._digitize_queued()
+        queue.join(timeout=30)
+        self.assertNotIn("error", outcome)
+        self.assertEqual(outcome.get("processed"), 1, "the queue ran while the form was open")
+        move.invalidate_recordset()
         self.assertEqual(move.digitization_state, "done", move.digitization_error)
         self.assertEqual(move.ref, "KOS-2025-0117")
         account.invalidate_recordset()
