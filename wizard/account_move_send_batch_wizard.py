@@ -24,4 +24,7 @@ class AccountMoveSendBatchWizard(models.TransientModel):
             if estimate:
                 credits = estimate["account"]._format_credits(estimate["credits"])
                 extra = self.env._("(about %s)", credits) if estimate["estimated"] else f"({credits})"
-                wizard.summary_data["snailmail"].update({"extra": extra})
+                # A new value: the field's value read is a copy, an update in place would be lost.
+                summary = dict(wizard.summary_data)
+                summary["snailmail"] = {**summary["snailmail"], "extra": extra}
+                wizard.summary_data = summary
