@@ -6,8 +6,8 @@ and on the Post Outbox; and that what was shown is what is charged."""
 from psycopg2 import IntegrityError
 
 from odoo import Command
-from odoo.tests import tagged
 from odoo.modules.migration import load_script
+from odoo.tests import tagged
 from odoo.tools import file_path, mute_logger
 
 from ..tools.snailmail_pages import estimated_document_pages, estimated_rows, letter_pages
@@ -64,8 +64,8 @@ class TestSnailmailPricing(SnailmailMixin, IapCreditsCase):
     def test_country_rate(self):
         price = self.service._snailmail_letter_price
         self.assertEqual(price(1, country=self.france), 2.0)
-        self.assertEqual(price(3, country=self.france), 3.5, "2 + 2 × 0.75")
-        self.assertEqual(price(3, color=True, country=self.france), 4.25, "+ 3 × 0.25 of the rate's colour")
+        self.assertEqual(price(3, country=self.france), 3.5, "2 + 2 x 0.75")
+        self.assertEqual(price(3, color=True, country=self.france), 4.25, "+ 3 x 0.25 of the rate's colour")
         self.assertEqual(price(3, color=True, country=self.belgium), 2.3, "Belgium has no rate: the service's")
         # The service's prices do not leak into a country's rate, and the other way round.
         self.service.write({"credit_unit_price": 5, "snailmail_page_price": 5, "snailmail_color_price": 5})
@@ -94,7 +94,7 @@ class TestSnailmailPricing(SnailmailMixin, IapCreditsCase):
         posts = {letter: self._posts(letter) for letter in (in_colour, black, local)}
         self.assertEqual((posts[in_colour].price, posts[in_colour].credits), (4.25, 4.25))
         self.assertEqual((posts[black].price, posts[black].credits), (3.5, 3.5))
-        self.assertEqual((posts[local].price, posts[local].credits), (1.7, 1.7), "1 + 0.5 + 2 × 0.1")
+        self.assertEqual((posts[local].price, posts[local].credits), (1.7, 1.7), "1 + 0.5 + 2 x 0.1")
         self.assertCredits(self.account, 20 - 4.25 - 3.5 - 1.7)
 
     def test_refused_letter_keeps_its_price_not_charged(self):
@@ -153,7 +153,7 @@ class TestSnailmailPricing(SnailmailMixin, IapCreditsCase):
         self.company.write({"snailmail_cover": True, "snailmail_duplex": True, "snailmail_color": False})
         self.partner.write({"country_id": self.france.id, "city": "Paris", "zip": "75001"})
         estimate = self._wizard(invoice)._iap_credits_snailmail_estimate(invoice)
-        self.assertEqual((estimate["pages"], estimate["credits"]), (3, 3.5), "cover + blank back: 2 + 2 × 0.75")
+        self.assertEqual((estimate["pages"], estimate["credits"]), (3, 3.5), "cover + blank back: 2 + 2 x 0.75")
 
         # A long invoice takes more pages.
         long_invoice = self._invoice(lines=40)
@@ -174,7 +174,7 @@ class TestSnailmailPricing(SnailmailMixin, IapCreditsCase):
         wizard = self._wizard(invoice)
         estimate = wizard._iap_credits_snailmail_estimate(invoice)
         self.assertEqual((estimate["pages"], estimate["estimated"]), (2, False), "30 lines: two pages")
-        self.assertEqual(estimate["credits"], 2.5, "Belgium's rate: 1.5 + 0.5 + 2 × 0.25")
+        self.assertEqual(estimate["credits"], 2.5, "Belgium's rate: 1.5 + 0.5 + 2 x 0.25")
         message = wizard.alerts["iap_credits_snailmail_price"]["message"]
         self.assertIn("By Post: 2.50\N{NO-BREAK SPACE}Stamps for 1 letter(s), 2 page(s) in colour to Belgium", message)
         self.assertNotIn("about", message)

@@ -10,7 +10,7 @@ class AccountMoveSendBatchWizard(models.TransientModel):
         """Override of `snailmail_account`: stock sums up *by Post* with Odoo's stamps (one
         per letter); letters paid with local credits show their price instead, the one of
         the wizard's alert (`account.move.send._iap_credits_snailmail_estimate`)."""
-        super()._compute_summary_data()
+        result = super()._compute_summary_data()
         for wizard in self:
             if not wizard.summary_data or "snailmail" not in wizard.summary_data:
                 continue
@@ -28,3 +28,4 @@ class AccountMoveSendBatchWizard(models.TransientModel):
                 summary = dict(wizard.summary_data)
                 summary["snailmail"] = {**summary["snailmail"], "extra": extra}
                 wizard.summary_data = summary
+        return result
