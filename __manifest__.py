@@ -1,7 +1,7 @@
 # Part of iap_credits. See LICENSE file for full copyright and licensing details.
 {
     "name": "IAP Credits (local)",
-    "version": "19.0.1.1.0",
+    "version": "19.0.1.2.0",
     "category": "Hidden/Tools",
     "summary": "Prepaid In-App Purchase credits kept in your own database: "
     "ledger, credit packs, SMS gateways, document digitization and low-credit alerts",
@@ -71,6 +71,9 @@
         "security/iap_credits_snailmail_security.xml",
         "views/iap_snailmail_gateway_views.xml",
         "views/iap_snailmail_post_views.xml",
+        "views/iap_snailmail_rate_views.xml",
+        "views/snailmail_letter_views.xml",
+        "data/iap_service_snailmail_data.xml",
         "views/iap_account_snailmail_views.xml",
         # Menus last: they point at the actions of every view file above.
         "views/menus.xml",

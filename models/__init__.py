@@ -2,6 +2,7 @@
 from . import iap_digitization_mixin
 from . import iap_gateway_mixin
 from . import account_move
+from . import account_move_send
 from . import iap_account
 from . import iap_account_alert
 from . import iap_account_alert_job
@@ -32,6 +33,7 @@ from . import iap_snailmail_gateway
 from . import iap_snailmail_gateway_http
 from . import iap_snailmail_gateway_postgrid
 from . import iap_snailmail_post
+from . import iap_snailmail_rate
 from . import ir_qweb
 from . import payment_transaction
 from . import res_company

@@ -27,6 +27,8 @@ class IapAccount(models.Model):
         "of the service.",
     )
     snailmail_page_price = fields.Float(related="service_id.snailmail_page_price", readonly=False)
+    snailmail_color_price = fields.Float(related="service_id.snailmail_color_price", readonly=False)
+    snailmail_rate_count = fields.Integer(compute="_compute_snailmail_rate_count", string="Rates per Country")
     snailmail_post_count = fields.Integer(compute="_compute_snailmail_post_count", string="Letters Posted")
 
     @api.model
@@ -48,6 +50,23 @@ class IapAccount(models.Model):
         )
         for account in self:
             account.snailmail_post_count = counts.get(account, 0)
+
+    @api.depends("service_id")
+    def _compute_snailmail_rate_count(self):
+        counts = dict(
+            self.env["iap.snailmail.rate"]
+            .sudo()
+            ._read_group([("service_id", "in", self.service_id.ids)], ["service_id"], ["__count"])
+        )
+        for account in self:
+            account.snailmail_rate_count = counts.get(account.service_id, 0)
+
+    def action_open_snailmail_rates(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("iap_credits.iap_snailmail_rate_action")
+        action["domain"] = [("service_id", "=", self.service_id.id)]
+        action["context"] = {"default_service_id": self.service_id.id}
+        return action
 
     def action_open_snailmail_posts(self):
         self.ensure_one()

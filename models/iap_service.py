@@ -92,26 +92,55 @@ class IapService(models.Model):
         default=0.0,
         help="Snail mail: credits charged for each page of a letter beyond the first, on top of Credits per "
         "Unit (the price of a one-page letter). Pages are those of the document as posted: the cover page "
-        "and the blank back of a two-sided cover included.",
+        "and the blank back of a two-sided cover included. Countries with a rate of their own use theirs.",
+    )
+    snailmail_color_price = fields.Float(
+        string="Colour Surcharge per Page",
+        digits="IAP Credits",
+        default=0.0,
+        help="Snail mail: credits added for each page of a letter printed in colour (the company's "
+        "Snailmail colour setting). Countries with a rate of their own use theirs.",
+    )
+    snailmail_rate_ids = fields.One2many(
+        "iap.snailmail.rate",
+        "service_id",
+        string="Snail Mail Rates per Country",
+        help="Prices of the letters posted to a country; the other countries pay the service's prices.",
     )
 
     _snailmail_page_price_positive = models.Constraint(
         "CHECK(snailmail_page_price >= 0)",
         "The credits per extra page of a service cannot be negative.",
     )
+    _snailmail_color_price_positive = models.Constraint(
+        "CHECK(snailmail_color_price >= 0)",
+        "The colour surcharge per page of a service cannot be negative.",
+    )
 
-    def _snailmail_letter_price(self, pages):
+    def _snailmail_letter_price(self, pages, color=False, country=None):
         """The one place that prices a letter posted with local credits.
 
-        A letter costs the service's Credits per Unit, whatever its length, plus Credits
-        per Extra Page for each page beyond the first. The pages are those of the PDF as it
-        is posted: the stock cover page (and the blank page stock adds behind it when the
-        letter is printed on both sides) count, since the provider prints them.
+        A letter costs the price of a one-page letter, plus a price for each page beyond
+        the first, plus a colour surcharge for each page when it is printed in colour. The
+        prices are those of the destination country's rate (`iap.snailmail.rate`) when it
+        has one, else the service's: Credits per Unit, Credits per Extra Page and Colour
+        Surcharge per Page. The pages are those of the PDF as it is posted: the stock cover
+        page (and the blank page stock adds behind it when the letter is printed on both
+        sides) count, since the provider prints them.
 
         :param int pages: pages of the letter's final PDF (at least 1)
+        :param bool color: the letter is printed in colour
+        :param country: the destination `res.country` (empty or None: the service's prices)
         :return: credits
         """
         self.ensure_one()
         service = self.sudo()
-        extra = max(int(pages or 1) - 1, 0)
-        return float_round(service.credit_unit_price + extra * service.snailmail_page_price, precision_digits=4)
+        rate = country and service.snailmail_rate_ids.filtered(lambda rate: rate.country_id == country)[:1]
+        if rate:
+            letter_price, page_price, color_price = rate.letter_price, rate.page_price, rate.color_price
+        else:
+            letter_price = service.credit_unit_price
+            page_price, color_price = service.snailmail_page_price, service.snailmail_color_price
+        pages = max(int(pages or 1), 1)
+        price = letter_price + (pages - 1) * page_price + (pages * color_price if color else 0.0)
+        return float_round(price, precision_digits=4)

@@ -71,11 +71,18 @@ class IapSnailmailPost(models.Model):
     color = fields.Boolean(readonly=True)
     duplex = fields.Boolean(string="Both Sides", readonly=True)
     cover = fields.Boolean(string="Cover Page", readonly=True)
-    credits = fields.Float(
+    price = fields.Float(
         digits="IAP Credits",
         readonly=True,
-        help="Credits charged for this letter (zero when the provider did not accept it, "
-        "given back when the provider cancelled it).",
+        help="What this letter costs (`iap.service._snailmail_letter_price`: its pages, colour and "
+        "destination country), charged only when the provider accepted it.",
+    )
+    credits = fields.Float(
+        string="Credits Charged",
+        digits="IAP Credits",
+        readonly=True,
+        help="Credits charged for this letter: its price when the provider accepted it, zero when it did "
+        "not (given back when the provider cancelled it).",
     )
     state = fields.Selection(
         [("accepted", "Posted"), ("error", "Failed"), ("cancelled", "Cancelled by the provider")],
@@ -164,7 +171,9 @@ class IapSnailmailPost(models.Model):
                 ),
             )
             return
-        credits = account.service_id._snailmail_letter_price(item["pages"])
+        credits = account.service_id._snailmail_letter_price(
+            item["pages"], color=item["color"], country=letter.country_id
+        )
         reference = f"snailmail-{uuid4().hex[:12]}"
         description = self.env._(
             "Snail mail: %(document)s to %(recipient)s, %(pages)s page(s) via %(provider)s",
@@ -326,6 +335,7 @@ class IapSnailmailPost(models.Model):
                     "color": item["color"],
                     "duplex": item["duplex"],
                     "cover": item["cover"],
+                    "price": credits,
                     "credits": credits if success else 0.0,
                     "state": "accepted" if success else "error",
                     "error_code": False if success else outcome.get("error_code") or "UNKNOWN_ERROR",

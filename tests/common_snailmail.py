@@ -199,11 +199,13 @@ class FakePrintApi(LocalServer):
 
 def setup_snailmail(cls):
     """Give a test class a local snail mail account (``account``, no credits) on a sandbox
-    (``sandbox``), priced 1 credit per letter and 0.5 per extra page, a company and a
-    customer (``partner``) with complete addresses."""
+    (``sandbox``), priced 1 credit per letter and 0.5 per extra page, no colour surcharge
+    and no rate per country, a company and a customer (``partner``) with complete
+    addresses."""
     cls.company = cls.env.company
     cls.service = cls.env.ref("snailmail.iap_service_snailmail")
-    cls.service.write({"credit_unit_price": 1.0, "snailmail_page_price": 0.5})
+    cls.service.write({"credit_unit_price": 1.0, "snailmail_page_price": 0.5, "snailmail_color_price": 0.0})
+    cls.service.snailmail_rate_ids.unlink()
     cls.sandbox = cls.env["iap.snailmail.gateway"].create({"name": "Test sandbox", "code": "sandbox"})
     cls.account = cls.env["iap.account"].create(
         {

@@ -52,7 +52,8 @@ class TestSnailmailFaults(TransactionCase):
                 {"name": "faults.pdf", "datas": base64.b64encode(make_pdf(1)), "res_model": "snailmail.letter",
                  "res_id": letter.id, "type": "binary"}
             )  # fmt: skip
-            self.price = account.service_id._snailmail_letter_price(1)
+            # The database's own prices (the demo's rate for Belgium, its colour surcharge, if any).
+            self.price = account.service_id._snailmail_letter_price(1, color=letter.color, country=belgium)
             self.ids = {"gateway": gateway.id, "account": account.id, "partner": partner.id, "letter": letter.id}
         self.addCleanup(self._drop)
 

@@ -48,6 +48,31 @@ class TestSnailmailSecurity(SnailmailMixin, JsonRpcMixin, HttpCase):
         self.assertRpcDone(self._call("iap.account", "write", [[self.account.id], {"snailmail_page_price": 0.25}]))
         self.assertEqual(self.service.snailmail_page_price, 0.25)
 
+    def test_rates_are_the_credit_managers(self):
+        """A user reads the rates (the prices shown before sending) but neither creates,
+        changes nor deletes one; a credit manager does."""
+        rate = self.env["iap.snailmail.rate"].create({"country_id": self.env.ref("base.fr").id, "letter_price": 2})
+        japan = self.env.ref("base.jp").id
+        self.authenticate("sn_user", "sn_user")
+        rows = self._call_kw("iap.snailmail.rate", "search_read", [[]], {"fields": ["country_id", "letter_price"]})
+        self.assertEqual([(row["country_id"][0], row["letter_price"]) for row in rows], [(rate.country_id.id, 2.0)])
+        self.assertRpcRefused(self._call("iap.snailmail.rate", "write", [[rate.id], {"letter_price": 0}]))
+        self.assertRpcRefused(self._call("iap.snailmail.rate", "create", [{"country_id": japan, "letter_price": 0}]))
+        self.assertRpcRefused(self._call("iap.snailmail.rate", "unlink", [[rate.id]]))
+        self.assertRpcRefused(self._call("iap.account", "write", [[self.account.id], {"snailmail_color_price": 0}]))
+        rate.invalidate_recordset()
+        self.assertEqual(rate.letter_price, 2.0)
+        self.assertEqual(self.service._snailmail_letter_price(1, country=rate.country_id), 2.0)
+
+        self.authenticate("sn_manager", "sn_manager")
+        self.assertRpcDone(self._call("iap.snailmail.rate", "write", [[rate.id], {"letter_price": 3}]))
+        rate_id = self._call_kw("iap.snailmail.rate", "create", [{"country_id": japan, "letter_price": 4}])
+        self.assertEqual(self.env["iap.snailmail.rate"].browse(rate_id).service_id, self.service)
+        self.assertRpcRefused(self._call("iap.account", "write", [[self.account.id], {"snailmail_color_price": 0}]))
+        rate.invalidate_recordset()
+        self.assertEqual(self.service._snailmail_letter_price(1, country=rate.country_id), 3.0)
+        self.assertRpcDone(self._call("iap.snailmail.rate", "unlink", [[rate_id]]))
+
     def test_users_see_their_own_letters(self):
         mine = self._letter(user_id=self.user.id)
         theirs = self._letter(user_id=self.other_user.id)

@@ -1,6 +1,7 @@
 # Part of iap_credits. See LICENSE file for full copyright and licensing details.
-"""The user journey in a real browser: invoice → Send & Print → by Post → Send; the queue
-job posts the letter with the sandbox; the Post Outbox shows it, and the balance dropped."""
+"""The user journey in a real browser: invoice → Send & Print → by Post → the price shown
+→ Send; the queue job posts the letter with the sandbox; the Post Outbox shows it, and the
+balance dropped by the price shown."""
 
 from odoo import Command, fields
 from odoo.tests import tagged
@@ -18,6 +19,11 @@ class TestSnailmailTour(SnailmailMixin, HttpCase):
         cls.partner.email = "alice.post@example.com"
         # A layout chosen: Send & Print does not open the document layout configurator first.
         cls.company.external_report_layout_id = cls.env.ref("web.external_layout_standard")
+        # Letters to Belgium have a rate of their own; the company prints in colour: a one-page
+        # letter costs 1.5 + 0.25 = 1.75 stamps, the figure the tour expects in the wizard.
+        cls.env["iap.snailmail.rate"].create(
+            {"country_id": cls.env.ref("base.be").id, "letter_price": 1.5, "page_price": 0.5, "color_price": 0.25}
+        )
 
     def test_send_invoice_by_post(self):
         self.account._credits_grant(10, "Welcome")
@@ -45,5 +51,7 @@ class TestSnailmailTour(SnailmailMixin, HttpCase):
                         login="admin")  # fmt: skip
         post = self._posts(letter)
         self.assertEqual((post.state, post.gateway_id, post.document_name), ("accepted", self.sandbox, invoice.name))
+        self.assertEqual((post.pages, post.color, post.country_id.code), (1, True, "BE"))
+        self.assertEqual((post.price, post.credits), (1.75, 1.75), "the price the wizard showed")
         self.account.invalidate_recordset()
-        self.assertEqual(self.account.credit_balance, 10 - self.service._snailmail_letter_price(post.pages))
+        self.assertEqual(self.account.credit_balance, 8.25)

@@ -4,3 +4,4 @@ from . import sms_account_code
 from . import sms_account_phone
 from . import sms_account_sender
 from . import sms_composer
+from . import account_move_send_batch_wizard

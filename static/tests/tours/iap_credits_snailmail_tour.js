@@ -1,4 +1,4 @@
-/** Open a customer invoice, Send & Print by Post; then the Post Outbox shows the letter posted. */
+/** Open a customer invoice, Send & Print by Post, see the price; then the Post Outbox shows the letter posted. */
 import {registry} from "@web/core/registry";
 
 registry.category("web_tour.tours").add("iap_credits_snailmail_send_by_post", {
@@ -25,6 +25,17 @@ registry.category("web_tour.tours").add("iap_credits_snailmail_send_by_post", {
                     email.querySelector("input").click();
                 }
             },
+        },
+        {
+            // The test gives Belgium a rate: 1.5 stamps a letter, 0.25 per page in colour.
+            content:
+                "Before sending, the wizard shows the estimated price of the letter and the credits available",
+            trigger:
+                ".modal div[name=iap_credits_snailmail_price]:contains(By Post: about 1.75):contains(Available: 10.00)",
+        },
+        {
+            content: "Enough credits: an information, not a warning",
+            trigger: ".modal .alert-info div[name=iap_credits_snailmail_price]",
         },
         {
             content: "Send",
@@ -61,6 +72,10 @@ registry.category("web_tour.tours").add("iap_credits_snailmail_post_outbox", {
         {
             content: "Its form shows the price in credits and the PDF posted",
             trigger: ".o_form_view .o_field_widget[name=credits]:not(:contains(0.00))",
+        },
+        {
+            content: "Its price, the one the wizard showed",
+            trigger: ".o_form_view .o_field_widget[name=price]:contains(1.75)",
         },
         {
             content: "The PDF that was posted is there",
