@@ -180,7 +180,9 @@ def main():
     parser.add_argument("--url", default="http://localhost:8069")
     parser.add_argument("--db", default="iap_credits_demo")
     parser.add_argument("--port", type=int, default=9333, help="Chromium's DevTools port")
-    parser.add_argument("--langs", default="en_US,zh_CN", help="languages to take, the first one in static/description/")
+    parser.add_argument(
+        "--langs", default="en_US,zh_CN", help="languages to take, the first one in static/description/"
+    )
     parser.add_argument("--only", default="", help="comma-separated file names to take, e.g. post_outbox.png")
     args = parser.parse_args()
 

@@ -39,7 +39,8 @@ registry.category("web_tour.tours").add("iap_credits_buy_credits", {
                 trigger: `.o_iap_credits_packs_page${containing(texts.available_credits)} .o_iap_credits_balance${containing(texts.balance_before)}`,
             },
             {
-                content: "The tour pack shows its credits and its bonus, in the service's unit",
+                content:
+                    "The tour pack shows its credits and its bonus, in the service's unit",
                 trigger: `.o_iap_credits_pack${containing("Tour Pack", ...texts.pack_credits)}`,
             },
             {
@@ -54,7 +55,8 @@ registry.category("web_tour.tours").add("iap_credits_buy_credits", {
             },
             {
                 content: "Choose the demo provider",
-                trigger: "input[name='o_payment_radio'][data-payment-method-code='demo']",
+                trigger:
+                    "input[name='o_payment_radio'][data-payment-method-code='demo']",
                 run: "click",
             },
             {

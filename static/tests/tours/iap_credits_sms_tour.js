@@ -71,7 +71,8 @@ function composerShortageSteps(texts) {
             run: `edit ${texts.body}`,
         },
         {
-            content: "The composer tells the price in credits and the credits available",
+            content:
+                "The composer tells the price in credits and the credits available",
             trigger: `.modal .o_iap_credits_sms_estimate${containing(...texts.estimate)}`,
         },
         {
