@@ -4,10 +4,11 @@
 from odoo.tests import tagged
 
 from .common_sms import IapSmsHttpCase
+from .common_tours import JourneyTourMixin, sms_shortage_texts
 
 
 @tagged("post_install", "-at_install")
-class TestSmsTour(IapSmsHttpCase):
+class TestSmsTour(JourneyTourMixin, IapSmsHttpCase):
     def test_send_sms_from_contact(self):
         self.account._credits_grant(10, "Welcome")
         self.start_tour(f"/odoo/contacts/{self.partner.id}", "iap_credits_sms_from_contact", login="admin")
@@ -20,7 +21,10 @@ class TestSmsTour(IapSmsHttpCase):
 
     def test_insufficient_credit_offers_to_buy(self):
         self.account._credits_grant(0.5, "Not enough for one SMS")
-        self.start_tour(f"/odoo/contacts/{self.partner.id}", "iap_credits_sms_insufficient_credit", login="admin")
+        texts = sms_shortage_texts(self.texts_of("admin"), "Not enough credits for this one", needed=1, available=0.5)
+        self.start_journey_tour(
+            f"/odoo/contacts/{self.partner.id}", "iap_credits_sms_insufficient_credit", texts, login="admin"
+        )
         message = self.env["iap.sms.message"].search([("partner_id", "=", self.partner.id)])
         self.assertEqual((message.state, message.failure_type, message.credits), ("error", "sms_credit", 0))
         self._assertBalance(0.5)

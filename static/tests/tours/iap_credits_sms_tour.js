@@ -1,4 +1,5 @@
 /** Open a contact, click the SMS button next to its phone, type, send: the chatter shows the SMS. */
+import {containing, tourTexts} from "@iap_credits/../tests/tours/tour_texts";
 import {registry} from "@web/core/registry";
 
 const BODY = "Hello from the iap_credits tour";
@@ -46,8 +47,14 @@ registry.category("web_tour.tours").add("iap_credits_sms_from_contact", {
     ],
 });
 
-registry.category("web_tour.tours").add("iap_credits_sms_insufficient_credit", {
-    steps: () => [
+/**
+ * A contact's SMS composer when the credits are short: before anything is sent it
+ * shows the price, then the shortage in the warning colour with a link to buy credits.
+ *
+ * @param {Object} texts the texts of the user's language (tests/common_tours.py)
+ */
+function composerShortageSteps(texts) {
+    return [
         {
             content: "Focus the phone number",
             trigger: ".o_form_view .o_field_widget[name=phone] input",
@@ -61,35 +68,80 @@ registry.category("web_tour.tours").add("iap_credits_sms_insufficient_credit", {
         {
             content: "Type a message",
             trigger: ".modal .o_field_widget[name=body] textarea",
-            run: "edit Not enough credits for this one",
+            run: `edit ${texts.body}`,
         },
         {
             content:
-                "Before sending, the composer warns that credits are short, with a link to buy some",
-            trigger:
-                ".modal .o_iap_credits_sms_short:contains(Not enough credits) a.o_iap_credits_sms_buy[href*='/iap_credits/buy/']:contains(Buy credits)",
-        },
-        {
-            content: "Send",
-            trigger: ".modal-footer button[name=action_send_sms]:enabled",
-            run: "click",
-        },
-        {
-            content: "Odoo says credits are short, with a link to buy some",
-            trigger:
-                ".o_notification:contains(Not enough SMS credits) a[href]:contains(Buy credits)",
-        },
-        {
-            content: "The chatter shows the failed SMS: open its notification",
-            trigger:
-                ".o-mail-Message:contains(Not enough credits for this one) .o-mail-Message-notification .fa-mobile",
-            run: "click",
+                "The composer tells the price in credits and the credits available",
+            trigger: `.modal .o_iap_credits_sms_estimate${containing(...texts.estimate)}`,
         },
         {
             content:
-                "The stock failure notification names the failure and links to the Buy Credit page",
-            trigger:
-                ".o-mail-MessageNotificationPopover:contains(Insufficient Credit) a.o_iap_credits_buy_sms[href]",
+                "Before sending, the composer warns that credits are short, in the warning colour",
+            trigger: `.modal .o_iap_credits_sms_short.alert-warning${containing(...texts.shortage)}`,
         },
-    ],
+        {
+            content: "... with a link to buy credits",
+            trigger: `.modal .o_iap_credits_sms_short a.o_iap_credits_sms_buy[href*='/iap_credits/buy/']${containing(texts.buy_credits)}`,
+        },
+    ];
+}
+
+registry.category("web_tour.tours").add("iap_credits_sms_insufficient_credit", {
+    steps: () => {
+        const texts = tourTexts();
+        return [
+            ...composerShortageSteps(texts),
+            {
+                content: "Send anyway",
+                trigger: ".modal-footer button[name=action_send_sms]:enabled",
+                run: "click",
+            },
+            {
+                content: "Odoo says credits are short, with a link to buy some",
+                trigger: `.o_notification${containing(texts.notification_title)} a[href]${containing(texts.buy_credits)}`,
+            },
+            {
+                content: "The chatter shows the failed SMS: open its notification",
+                trigger: `.o-mail-Message${containing(texts.body)} .o-mail-Message-notification .fa-mobile`,
+                run: "click",
+            },
+            {
+                content:
+                    "The stock failure notification names the failure and links to the Buy Credit page",
+                trigger: `.o-mail-MessageNotificationPopover${containing(texts.failure)} a.o_iap_credits_buy_sms[href]${containing(texts.buy_credits)}`,
+            },
+        ];
+    },
+});
+
+/** The warning's Buy credits link opens the page of the packs, in the user's language. */
+registry.category("web_tour.tours").add("iap_credits_sms_shortage_buy_link", {
+    steps: () => {
+        const texts = tourTexts();
+        return [
+            ...composerShortageSteps(texts),
+            {
+                // The link opens a new tab (target=_blank), which a tour cannot follow: open its address here.
+                content: "Follow the Buy credits link",
+                trigger: ".modal a.o_iap_credits_sms_buy",
+                run() {
+                    window.location.assign(this.anchor.href);
+                },
+                expectUnloadPage: true,
+            },
+            {
+                content: "The page of the packs shows the credits available",
+                trigger: `.o_iap_credits_packs_page .o_iap_credits_balance${containing(texts.balance)}`,
+            },
+            {
+                content: "... under its label, in the user's language",
+                trigger: `.o_iap_credits_packs_page${containing(texts.available_credits)}`,
+            },
+            {
+                content: "... and the packs, each with its Buy button",
+                trigger: `.o_iap_credits_pack${containing(texts.pack)} .o_iap_credits_buy_pack${containing(texts.buy)}`,
+            },
+        ];
+    },
 });
