@@ -20,6 +20,7 @@ class IapAccount(models.Model):
     "error": "..."}``. Any other answer or HTTP error is a gateway failure, never charged.
     """
 
+    _name = "iap.account"
     # The request helper of the gateways: timeout, masked logs, translated errors.
     _inherit = ["iap.account", "iap.gateway.request.mixin"]
 

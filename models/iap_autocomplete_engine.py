@@ -181,6 +181,10 @@ class IapAutocompleteEngine(models.Model):
             raise UserError(self._autocomplete_malformed_reason())
         return response.status_code, answer
 
+    def _gateway_logger(self):
+        """Override of `iap.gateway.request.mixin`: the family's logger."""
+        return _logger
+
     def _gateway_failure_reason(self, error, timeout):
         """Override of `iap.gateway.request.mixin`: the reasons of the autocomplete engines."""
         if getattr(getattr(error, "response", None), "status_code", None) == 429:

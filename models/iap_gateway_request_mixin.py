@@ -44,6 +44,8 @@ class IapGatewayRequestMixin(models.AbstractModel):
     unreadable answers into the family's translated error. A family extends its hooks:
 
     - :meth:`_gateway_timeout`: how long to wait;
+    - :meth:`_gateway_logger`: where the requests are logged (at debug) and their failures
+      (at warning);
     - :meth:`_gateway_secret_fields`: the fields whose values a log never shows;
     - :meth:`_gateway_failure_reason`: what users read when a call failed.
 
@@ -69,6 +71,12 @@ class IapGatewayRequestMixin(models.AbstractModel):
         :return: a set of field names
         """
         return set()
+
+    def _gateway_logger(self):
+        """The logger of the requests and their failures: the family's own, so that its log
+        level and handlers apply (``--log-handler=odoo.addons.iap_credits.models.<family>:DEBUG``
+        shows its requests, secrets masked)."""
+        return _logger
 
     def _gateway_failure_reason(self, error, timeout):
         """The translated reason shown to users when a call to the provider failed, by kind
@@ -138,7 +146,7 @@ class IapGatewayRequestMixin(models.AbstractModel):
         """
         self.ensure_one()
         timeout = min(timeout or self._gateway_timeout(), self._gateway_timeout())
-        secrets = self._gateway_request_secrets(headers, auth)
+        secrets = self._gateway_request_secrets(headers, auth, params, json if json is not None else data)
         self._gateway_log_request(method, url, params, json if json is not None else data, headers, auth, files,
                                   secrets, timeout)  # fmt: skip
         response = None
@@ -193,13 +201,12 @@ class IapGatewayRequestMixin(models.AbstractModel):
         record = self.sudo()
         return [record[name] for name in self._gateway_secret_fields() if record[name]]
 
-    def _gateway_request_secrets(self, headers=None, auth=None):
+    def _gateway_request_secrets(self, headers=None, auth=None, params=None, payload=None):
         """The secrets of one request: the family's, and the credentials it carries (the
-        values of the headers named like credentials, the password of ``auth``)."""
+        values of the headers and of the parameters or payload keys named like
+        credentials, the password of ``auth``), to take out of the answer and errors too."""
         secrets = self._gateway_secret_values()
-        secrets += [
-            value for name, value in (headers or {}).items() if value and gateway_errors.SECRET_KEY_RE.search(name)
-        ]
+        secrets += gateway_errors.secret_values([headers or {}, params or {}, payload or {}])
         if isinstance(auth, (tuple, list)) and len(auth) == 2 and auth[1]:
             secrets.append(auth[1])
         return [str(secret) for secret in secrets]
@@ -208,10 +215,11 @@ class IapGatewayRequestMixin(models.AbstractModel):
         return f"{self._description} {self.display_name}"
 
     def _gateway_log_request(self, method, url, params, payload, headers, auth, files, secrets, timeout):
-        if not _logger.isEnabledFor(logging.DEBUG):
+        logger = self._gateway_logger()
+        if not logger.isEnabledFor(logging.DEBUG):
             return
         mask = gateway_errors.masked
-        _logger.debug(
+        logger.debug(
             "%s: %s %s (timeout %s s); headers: %r; params: %r; payload: %r%s%s",
             self._gateway_log_name(),
             method,
@@ -225,9 +233,10 @@ class IapGatewayRequestMixin(models.AbstractModel):
         )
 
     def _gateway_log_response(self, response, url, secrets):
-        if not _logger.isEnabledFor(logging.DEBUG):
+        logger = self._gateway_logger()
+        if not logger.isEnabledFor(logging.DEBUG):
             return
-        _logger.debug(
+        logger.debug(
             "%s: HTTP %s from %s: %r",
             self._gateway_log_name(),
             response.status_code,
@@ -245,7 +254,7 @@ class IapGatewayRequestMixin(models.AbstractModel):
         :param secrets: the request's secrets, else the record's
         """
         secrets = self._gateway_secret_values() if secrets is None else secrets
-        _logger.warning(
+        self._gateway_logger().warning(
             "%s failed: %s; answer: %r",
             self._gateway_log_name(),
             gateway_errors.log_details(error, url, secrets=secrets),
@@ -253,8 +262,14 @@ class IapGatewayRequestMixin(models.AbstractModel):
         )
 
     def _gateway_log_text(self, response, url, secrets):
-        """The start of an answer's text, redacted (providers echo URLs and keys)."""
+        """The start of an answer's text, masked as the requests are (providers echo URLs,
+        keys and tokens)."""
         if response is None or not isinstance(response._content, bytes):
             return ""
-        text = gateway_errors.redact(response.text, gateway_errors.request_urls(response, url), secrets)
+        text = response.text
+        try:
+            text = jsonlib.dumps(gateway_errors.masked(jsonlib.loads(text), secrets), ensure_ascii=False)
+        except ValueError:
+            pass  # not JSON: its secrets are redacted below
+        text = gateway_errors.redact(text, gateway_errors.request_urls(response, url), secrets)
         return text[: gateway_errors.MAX_LOGGED_LENGTH]

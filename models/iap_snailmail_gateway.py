@@ -126,6 +126,10 @@ class IapSnailmailGateway(models.Model):
             for _item in items
         ]
 
+    def _gateway_logger(self):
+        """Override of `iap.gateway.request.mixin`: the family's logger."""
+        return _logger
+
     def _gateway_failure_reason(self, error, timeout):
         """Override of `iap.gateway.request.mixin`: the reasons of the snail mail providers."""
         kind = gateway_errors.request_error_kind(error)

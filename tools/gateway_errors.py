@@ -117,6 +117,30 @@ def masked(value, secrets=(), max_length=MAX_LOGGED_LENGTH):
     return walk(value)
 
 
+def secret_values(value):
+    """The values of the keys named like credentials in ``value`` (see :func:`masked`),
+    to take out of texts that may quote them (a provider's answer, an exception).
+
+    :param value: dicts, lists, tuples, nested
+    :return: a list of strings
+    """
+    found = []
+
+    def walk(item):
+        if isinstance(item, dict):
+            for name, inner in item.items():
+                if SECRET_KEY_RE.search(str(name)) and isinstance(inner, str) and inner:
+                    found.append(inner)
+                else:
+                    walk(inner)
+        elif isinstance(item, (list, tuple)):
+            for inner in item:
+                walk(inner)
+
+    walk(value)
+    return found
+
+
 def request_error_kind(error):
     """What went wrong with a gateway call, for the reason shown to users.
 
