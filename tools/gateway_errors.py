@@ -158,9 +158,11 @@ def request_error_kind(error):
 
 
 def request_urls(error, url=None):
-    """The URLs a `requests` exception may quote: the one configured and the one sent."""
+    """The URLs a `requests` exception (or an answer, or an SDK's exception) may quote: the
+    one configured and the one sent."""
     request = getattr(error, "request", None)
-    return tuple(filter(None, (url, getattr(request, "url", None))))
+    # `str`: an SDK's request (httpx) has an URL object
+    return tuple(str(value) for value in (url, getattr(request, "url", None)) if value)
 
 
 def log_details(error, url=None, secrets=()):
