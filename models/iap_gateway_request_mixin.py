@@ -1,5 +1,6 @@
 # Part of iap_credits. See LICENSE file for full copyright and licensing details.
 
+import contextlib
 import json as jsonlib
 import logging
 
@@ -146,9 +147,9 @@ class IapGatewayRequestMixin(models.AbstractModel):
         """
         self.ensure_one()
         timeout = min(timeout or self._gateway_timeout(), self._gateway_timeout())
-        secrets = self._gateway_request_secrets(headers, auth, params, json if json is not None else data)
-        self._gateway_log_request(method, url, params, json if json is not None else data, headers, auth, files,
-                                  secrets, timeout)  # fmt: skip
+        payload = json if json is not None else data
+        secrets = self._gateway_request_secrets(headers, auth, params, payload)
+        self._gateway_log_request(method, url, params, payload, headers, auth, files, secrets, timeout)
         response = None
         try:
             with requests.request(
@@ -267,9 +268,8 @@ class IapGatewayRequestMixin(models.AbstractModel):
         if response is None or not isinstance(response._content, bytes):
             return ""
         text = response.text
-        try:
+        # A JSON answer is masked as the requests are; any text then redacted.
+        with contextlib.suppress(ValueError):
             text = jsonlib.dumps(gateway_errors.masked(jsonlib.loads(text), secrets), ensure_ascii=False)
-        except ValueError:
-            pass  # not JSON: its secrets are redacted below
         text = gateway_errors.redact(text, gateway_errors.request_urls(response, url), secrets)
         return text[: gateway_errors.MAX_LOGGED_LENGTH]
