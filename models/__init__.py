@@ -1,5 +1,6 @@
 # Part of iap_credits. See LICENSE file for full copyright and licensing details.
 from . import iap_digitization_mixin
+from . import iap_gateway_request_mixin
 from . import iap_gateway_mixin
 from . import account_move
 from . import account_move_send

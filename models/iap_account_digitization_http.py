@@ -1,16 +1,11 @@
 # Part of iap_credits. See LICENSE file for full copyright and licensing details.
 
 import base64
-import logging
-
-import requests
 
 from odoo import fields, models
 from odoo.exceptions import UserError
 
 from ..tools import digitization, gateway_errors
-
-_logger = logging.getLogger(__name__)
 
 HTTP_TIMEOUT = 60
 
@@ -25,7 +20,9 @@ class IapAccount(models.Model):
     "error": "..."}``. Any other answer or HTTP error is a gateway failure, never charged.
     """
 
-    _inherit = "iap.account"
+    _name = "iap.account"
+    # The request helper of the gateways: timeout, masked logs, translated errors.
+    _inherit = ["iap.account", "iap.gateway.request.mixin"]
 
     digitization_gateway = fields.Selection(
         selection_add=[("http", "HTTP extraction API")], ondelete={"http": "set default"}
@@ -87,23 +84,22 @@ class IapAccount(models.Model):
         api_key = self.sudo().digitization_http_api_key
         if api_key:
             headers["Authorization"] = f"Bearer {api_key}"
-        try:
-            response = requests.post(url, json=payload, headers=headers, timeout=HTTP_TIMEOUT)
-            response.raise_for_status()
-            answer = response.json()
-        except (requests.RequestException, ValueError) as error:
-            # The exception's text quotes the URL, query string (API keys) included: the log
-            # gets it redacted, the bill and its chatter a reason by kind of failure; `from None`
-            # keeps it out of the tracebacks logged by the callers too.
-            _logger.warning(
-                "Extraction API of %s failed: %s",
-                self.display_name,
-                gateway_errors.log_details(error, url, secrets=[api_key]),
-            )
-            raise UserError(self._http_digitization_failure_reason(error)) from None
+        _response, answer = self._gateway_request("POST", url, json=payload, headers=headers)
         if not isinstance(answer, dict):
             raise UserError(self.env._("The extraction API did not answer with a JSON object."))
         return answer
+
+    def _gateway_timeout(self):
+        """Override of `iap.gateway.request.mixin`: an extraction takes longer than a gateway call."""
+        return HTTP_TIMEOUT
+
+    def _gateway_secret_fields(self):
+        """Override of `iap.gateway.request.mixin`: the key of the extraction API."""
+        return super()._gateway_secret_fields() | {"digitization_http_api_key"}
+
+    def _gateway_failure_reason(self, error, timeout):
+        """Override of `iap.gateway.request.mixin`: the reasons of the extraction API."""
+        return self._http_digitization_failure_reason(error)
 
     def _http_digitization_failure_reason(self, error):
         """The reason shown on the bill when the extraction API call failed, by kind of

@@ -1,19 +1,15 @@
 # Part of iap_credits. See LICENSE file for full copyright and licensing details.
 
-import json
 import logging
-
-import requests
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
 from ..tools import company_data, gateway_errors
+from .iap_gateway_request_mixin import MAX_ANSWER_BYTES
 
 _logger = logging.getLogger(__name__)
 
-# Answers read from a provider are capped: a company lookup is a few kilobytes.
-MAX_ANSWER_BYTES = 2_000_000
 USER_AGENT = "Odoo iap_credits partner autocomplete"
 
 
@@ -134,7 +130,7 @@ class IapAutocompleteEngine(models.Model):
         return {}
 
     # ------------------------------------------------------------
-    # HTTP — one request helper for the engines that call a provider
+    # HTTP — the engines that call a provider go through `_gateway_request`
     # ------------------------------------------------------------
 
     def _autocomplete_timeout(self, timeout):
@@ -142,38 +138,35 @@ class IapAutocompleteEngine(models.Model):
         self.ensure_one()
         return max(1, min(self.timeout or 10, timeout or self.timeout or 10))
 
-    def _autocomplete_request(self, method, url, timeout, max_bytes=MAX_ANSWER_BYTES, http_errors=True, **kwargs):
-        """Call the provider; return its answer, read up to ``max_bytes``.
+    def _autocomplete_request(
+        self, method, url, timeout, max_bytes=MAX_ANSWER_BYTES, http_errors=True, answer="content", **kwargs
+    ):
+        """Call the provider through :meth:`_gateway_request`; return its answer, read up
+        to ``max_bytes``.
 
-        :param kwargs: passed to `requests.request` (``params``, ``json``, ``headers``,
-            ``allow_redirects``)
+        :param str answer: ``content`` or ``json``, as :meth:`_gateway_request`
+        :param kwargs: passed to :meth:`_gateway_request` (``params``, ``json``,
+            ``headers``, ``allow_redirects``)
         :param bool http_errors: raise for HTTP errors (but 404); False for providers whose
             error answers say what went wrong
-        :return: ``(response, content)``: HTTP 404 is returned, since providers say "not
+        :return: ``(response, content)`` (or the JSON answer): HTTP 404 is returned, since providers say "not
             found" with it, and so are redirections
         :raise UserError: with a translated reason when the provider is unreachable, too
             slow, limits the rate of requests, answers an HTTP error or too much
         """
         self.ensure_one()
         headers = {"Accept": "application/json", "User-Agent": USER_AGENT, **kwargs.pop("headers", {})}
-        try:
-            with requests.request(method, url, headers=headers, timeout=timeout, stream=True, **kwargs) as response:
-                if response.status_code == 429:
-                    _logger.warning(
-                        "Autocomplete engine %s: rate limited (HTTP 429) on %s", self.name, gateway_errors.safe_url(url)
-                    )
-                    raise UserError(self._autocomplete_rate_limited_reason())
-                if http_errors and response.status_code != 404:
-                    response.raise_for_status()
-                content = b""
-                for chunk in response.iter_content(64 * 1024):
-                    content += chunk
-                    if len(content) > max_bytes:
-                        raise ValueError(f"answer larger than {max_bytes} bytes")
-                return response, content
-        except (requests.exceptions.RequestException, ValueError) as error:
-            self._autocomplete_log_failure(error, url)
-            raise UserError(self._autocomplete_failure_reason(error, timeout)) from None
+        return self._gateway_request(
+            method,
+            url,
+            headers=headers,
+            timeout=timeout,
+            max_bytes=max_bytes,
+            # A rate limit is an error even for providers whose error answers are read.
+            accept_status=(404,) if http_errors else (lambda status: status != 429),
+            answer=answer,
+            **kwargs,
+        )
 
     def _autocomplete_request_json(self, method, url, timeout, **kwargs):
         """As :meth:`_autocomplete_request`, for an answer in JSON.
@@ -181,17 +174,22 @@ class IapAutocompleteEngine(models.Model):
         :return: ``(status code, answer)``
         :raise UserError: as :meth:`_autocomplete_request`, and when the answer is not JSON
         """
-        response, content = self._autocomplete_request(method, url, timeout, **kwargs)
-        try:
-            return response.status_code, json.loads(content)
-        except ValueError as error:
-            self._autocomplete_log_failure(error, url)
-            raise UserError(self._autocomplete_malformed_reason()) from None
+        response, answer = self._autocomplete_request(method, url, timeout, answer="json", **kwargs)
+        if answer is None and response.status_code >= 400:
+            # An error page that is not JSON, from a provider whose errors are JSON.
+            _logger.warning("Autocomplete engine %s: HTTP %s without JSON", self.name, response.status_code)
+            raise UserError(self._autocomplete_malformed_reason())
+        return response.status_code, answer
 
-    def _autocomplete_log_failure(self, error, url):
-        # The exception's text quotes the URL called, with its query string (what the user
-        # typed): the log gets it redacted, the user a reason by kind of failure.
-        _logger.warning("Autocomplete engine %s failed: %s", self.name, gateway_errors.log_details(error, url))
+    def _gateway_logger(self):
+        """Override of `iap.gateway.request.mixin`: the family's logger."""
+        return _logger
+
+    def _gateway_failure_reason(self, error, timeout):
+        """Override of `iap.gateway.request.mixin`: the reasons of the autocomplete engines."""
+        if getattr(getattr(error, "response", None), "status_code", None) == 429:
+            return self._autocomplete_rate_limited_reason()
+        return self._autocomplete_failure_reason(error, timeout)
 
     def _autocomplete_failure_reason(self, error, timeout):
         """The reason shown to users when a call to the provider failed, by kind of failure.

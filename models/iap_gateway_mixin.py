@@ -18,9 +18,13 @@ class IapGatewayMixin(models.AbstractModel):
     credentials, and it is guarded like the providers' URLs and secrets
     (``groups="base.group_system"``). The sandbox sends nothing anywhere: anybody who may
     create a record may create a sandbox.
+
+    Providers that speak HTTP call :meth:`_gateway_request` (`iap.gateway.request.mixin`)
+    with the record's ``timeout``.
     """
 
     _name = "iap.gateway.mixin"
+    _inherit = ["iap.gateway.request.mixin"]
     _description = "IAP Provider Mixin"
     _order = "sequence, id"
 
@@ -68,3 +72,11 @@ class IapGatewayMixin(models.AbstractModel):
         """The translated message refusing a non-administrator the choice of a provider;
         override it to name the family."""
         return self.env._("Only administrators can choose the provider.")
+
+    # ------------------------------------------------------------
+    # REQUESTS
+    # ------------------------------------------------------------
+
+    def _gateway_timeout(self):
+        """Override of `iap.gateway.request.mixin`: the record's timeout."""
+        return self.timeout or super()._gateway_timeout()

@@ -87,6 +87,14 @@ class IapSmsGateway(models.Model):
         """The outcomes of a batch that failed as a whole (unreachable gateway, ...)."""
         return [{"success": False, "state": state, "failure_reason": reason} for _item in items]
 
+    def _gateway_logger(self):
+        """Override of `iap.gateway.request.mixin`: the family's logger."""
+        return _logger
+
+    def _gateway_failure_reason(self, error, timeout):
+        """Override of `iap.gateway.request.mixin`: the reasons of the SMS gateways."""
+        return self._sms_request_failure_reason(error)
+
     def _sms_request_failure_reason(self, error):
         """The reason shown to users when a call to the provider failed, by kind of failure.
 

@@ -3,12 +3,8 @@
 import logging
 import secrets
 
-import requests
-
 from odoo import fields, models
 from odoo.exceptions import UserError
-
-from ..tools import gateway_errors
 
 _logger = logging.getLogger(__name__)
 
@@ -111,6 +107,10 @@ class IapSmsGateway(models.Model):
     # HTTP
     # ------------------------------------------------------------
 
+    def _gateway_secret_fields(self):
+        """Override of `iap.gateway.request.mixin`: the credentials of the HTTP API."""
+        return super()._gateway_secret_fields() | {"http_auth_value", "http_callback_token"}
+
     def _http_make_request(self, payload):
         """POST ``payload`` to the API and return its JSON answer.
 
@@ -124,23 +124,8 @@ class IapSmsGateway(models.Model):
         headers = {"Accept": "application/json"}
         if gateway.http_auth_header and gateway.http_auth_value:
             headers[gateway.http_auth_header] = gateway.http_auth_value
-        response = None
-        try:
-            response = requests.post(gateway.http_url, json=payload, headers=headers, timeout=self.timeout)
-            response.raise_for_status()
-            return response.json()
-        except (requests.exceptions.RequestException, ValueError) as error:
-            # The exception's text quotes the URL, query string (API keys) included: the log
-            # gets it redacted, the user a reason by kind of failure; `from None` keeps it
-            # out of the tracebacks logged by the callers too.
-            secrets = [gateway.http_auth_value]
-            _logger.warning(
-                "SMS gateway %s failed: %s; answer: %r",
-                self.name,
-                gateway_errors.log_details(error, gateway.http_url, secrets=secrets),
-                gateway_errors.redact(response.text[:200] if response is not None else "", [gateway.http_url], secrets),
-            )
-            raise UserError(self._sms_request_failure_reason(error)) from None
+        _response, answer = self._gateway_request("POST", gateway.http_url, json=payload, headers=headers)
+        return answer
 
     def _http_parse_results(self, answer):
         """:return: ``{message id: result dict}`` from the API's answer

@@ -72,12 +72,8 @@ class IapSmsGateway(models.Model):
                 outcomes.append(self._twilio_send_one(client, item))
             except requests.exceptions.RequestException as error:
                 # Its text quotes the URL, with the account SID: redacted in the log, not shown.
-                _logger.warning(
-                    "Twilio gateway %s unreachable: %s",
-                    self.name,
-                    gateway_errors.log_details(error, self.sudo().twilio_api_url or TWILIO_API_URL),
-                )
-                reason = self._sms_request_failure_reason(error)
+                self._gateway_log_failure(error, self.sudo().twilio_api_url or TWILIO_API_URL)
+                reason = self._gateway_failure_reason(error, self.timeout)
                 outcomes += self._sms_failure(items[index:], "server_error", reason)
                 break
         return outcomes
@@ -85,6 +81,10 @@ class IapSmsGateway(models.Model):
     # ------------------------------------------------------------
     # TWILIO
     # ------------------------------------------------------------
+
+    def _gateway_secret_fields(self):
+        """Override of `iap.gateway.request.mixin`: Twilio's credentials."""
+        return super()._gateway_secret_fields() | {"twilio_account_sid", "twilio_auth_token"}
 
     def _twilio_client(self):
         """The `twilio` REST client of this gateway, with its timeout and API URL."""

@@ -126,6 +126,16 @@ class IapSnailmailGateway(models.Model):
             for _item in items
         ]
 
+    def _gateway_logger(self):
+        """Override of `iap.gateway.request.mixin`: the family's logger."""
+        return _logger
+
+    def _gateway_failure_reason(self, error, timeout):
+        """Override of `iap.gateway.request.mixin`: the reasons of the snail mail providers."""
+        kind = gateway_errors.request_error_kind(error)
+        status = getattr(error.response, "status_code", None) if kind == gateway_errors.HTTP_ERROR else None
+        return self._snailmail_request_failure_reason(kind, status=status)
+
     def _snailmail_request_failure_reason(self, kind, status=None):
         """The reason shown to users when a call to the provider failed, by kind of failure.
 

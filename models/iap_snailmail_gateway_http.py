@@ -4,11 +4,10 @@ import base64
 import logging
 import secrets
 
-import requests
-
 from odoo import fields, models
 
 from ..tools import gateway_errors
+from .iap_gateway_request_mixin import GatewayRequestError
 
 _logger = logging.getLogger(__name__)
 
@@ -86,6 +85,10 @@ class IapSnailmailGateway(models.Model):
     # HTTP
     # ------------------------------------------------------------
 
+    def _gateway_secret_fields(self):
+        """Override of `iap.gateway.request.mixin`: the credentials of the HTTP API."""
+        return super()._gateway_secret_fields() | {"http_auth_value", "http_callback_token"}
+
     def _http_payload(self, item):
         return {
             "letter": {
@@ -114,33 +117,24 @@ class IapSnailmailGateway(models.Model):
         headers = {"Accept": "application/json", "Idempotency-Key": item["idempotency_key"]}
         if gateway.http_auth_header and gateway.http_auth_value:
             headers[gateway.http_auth_header] = gateway.http_auth_value
-        response = None
         try:
-            response = requests.post(
-                gateway.http_url, json=self._http_payload(item), headers=headers, timeout=self.timeout
+            response, answer = self._gateway_request(
+                "POST",
+                gateway.http_url,
+                json=self._http_payload(item),
+                headers=headers,
+                # A 4xx is a refusal of the letter, but credentials, time-outs and rate limits.
+                accept_status=lambda status: status < 500 and status not in (401, 403, 408, 429),
             )
-            if 400 <= response.status_code < 500 and response.status_code not in (401, 403, 408, 429):
-                return self._http_refusal(item, response)
-            response.raise_for_status()
-            answer = response.json()
-        except (requests.exceptions.RequestException, ValueError) as error:
-            # The exception's text quotes the URL, query string (API keys) included.
-            _logger.warning(
-                "Snail mail gateway %s failed: %s; answer: %r",
-                self.name,
-                gateway_errors.log_details(error, gateway.http_url, secrets=[gateway.http_auth_value]),
-                gateway_errors.redact(
-                    response.text[:200] if response is not None else "", [gateway.http_url], [gateway.http_auth_value]
-                ),
-            )
-            kind = gateway_errors.request_error_kind(error)
+        except GatewayRequestError as error:
             return self._snailmail_failure(
                 [item],
-                self._snailmail_request_failure_reason(kind, status=getattr(error.response, "status_code", None)
-                                                       if isinstance(error, requests.exceptions.HTTPError) else None),
+                str(error),
                 # Without a readable answer, the provider may have taken the letter.
-                uncertain=kind in (gateway_errors.TIMEOUT, gateway_errors.UNREADABLE),
-            )[0]  # fmt: skip
+                uncertain=error.kind in (gateway_errors.TIMEOUT, gateway_errors.UNREADABLE),
+            )[0]
+        if response.status_code >= 400:
+            return self._http_refusal(item, response)
         status = answer.get("status") if isinstance(answer, dict) else None
         provider_ref = str(answer.get("id") or "") if isinstance(answer, dict) else ""
         if status in HTTP_ACCEPTED_STATUSES and provider_ref:

@@ -113,7 +113,7 @@ class IapSnailmailGateway(models.Model):
                     "PostGrid gateway %s: status of %s unknown: %s",
                     self.name,
                     post.provider_ref,
-                    gateway_errors.redact(f"{type(error).__name__}: {error}", secrets=[self.sudo().postgrid_api_key]),
+                    gateway_errors.redact(f"{type(error).__name__}: {error}", secrets=self._gateway_secret_values()),
                 )
                 if isinstance(error, postgrid.APIConnectionError):
                     break  # unreachable: the next run asks again
@@ -123,6 +123,10 @@ class IapSnailmailGateway(models.Model):
     # ------------------------------------------------------------
     # POSTGRID
     # ------------------------------------------------------------
+
+    def _gateway_secret_fields(self):
+        """Override of `iap.gateway.request.mixin`: PostGrid's credentials."""
+        return super()._gateway_secret_fields() | {"postgrid_api_key", "postgrid_webhook_secret"}
 
     def _postgrid_client(self):
         """The SDK's client for this gateway: its key, API URL and timeout, no retry of its
@@ -157,7 +161,7 @@ class IapSnailmailGateway(models.Model):
 
     def _postgrid_send_one(self, client, item):
         """Create one letter; every failure is an outcome, never an exception."""
-        secrets = [self.sudo().postgrid_api_key]
+        secrets = self._gateway_secret_values()
         try:
             letter = client.print_mail.letters.create(
                 to=self._postgrid_contact(item["address"]),
@@ -171,17 +175,13 @@ class IapSnailmailGateway(models.Model):
                 idempotency_key=item["idempotency_key"],
             )
         except postgrid.APITimeoutError as error:
-            _logger.warning(
-                "PostGrid gateway %s timed out: %s", self.name, gateway_errors.redact(str(error), secrets=secrets)
-            )
+            self._gateway_log_failure(error, self.sudo().postgrid_api_url or POSTGRID_API_URL)
             # PostGrid may have created the letter: the retry reuses the idempotency key.
             return self._snailmail_failure(
                 [item], self._snailmail_request_failure_reason(gateway_errors.TIMEOUT), uncertain=True
             )[0]
         except postgrid.APIConnectionError as error:
-            _logger.warning(
-                "PostGrid gateway %s unreachable: %s", self.name, gateway_errors.redact(str(error), secrets=secrets)
-            )
+            self._gateway_log_failure(error, self.sudo().postgrid_api_url or POSTGRID_API_URL)
             reason = self._snailmail_request_failure_reason(gateway_errors.UNREACHABLE)
             return self._snailmail_failure([item], reason)[0]
         except postgrid.APIStatusError as error:
