@@ -47,3 +47,4 @@ from . import res_company
 from . import res_partner
 from . import sms_sms
 from . import snailmail_letter
+from . import snailmail_letter_price

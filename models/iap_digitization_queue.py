@@ -35,24 +35,11 @@ class IapDigitizationQueue(models.AbstractModel):
         :param str source: ``manual`` (Digitize), ``upload`` or ``email`` (automatic)
         """
         user = self.env.user
-        now = fields.Datetime.now()
         for record in self:
             attachment = record._digitization_document()
             record._digitization_check_attachment(attachment, user)
-            record.sudo().write(
-                {
-                    "digitization_state": "to_do",
-                    "digitization_error": False,
-                    "digitization_error_code": False,
-                    "digitization_attachment_id": attachment.id,
-                    "digitization_attempts": 0,
-                    "digitization_queued_uid": user.id,
-                    "digitization_queued_date": now,
-                    "digitization_started_date": False,
-                    "digitization_source": source,
-                }
-            )
-            record.message_post(body=self.env._("Sent to document digitization."))
+            if record._digitization_set_to_do(attachment, user, source):
+                record.message_post(body=self.env._("Sent to document digitization."))
         self.env.ref("iap_credits.ir_cron_digitize_documents")._trigger()
 
     def _digitization_email_refusal(self):
@@ -183,17 +170,18 @@ class IapDigitizationQueue(models.AbstractModel):
         for model in self._digitization_queue_models():
             exhausted = model.search([*domain, ("digitization_attempts", ">=", DIGITIZATION_MAX_ATTEMPTS)])
             for record in exhausted.try_lock_for_update():
-                failed.append(record)
                 _logger.warning(
                     "Digitization of %s was interrupted %s times: failed", record, record.digitization_attempts
                 )
-                record._digitization_set_failed(
-                    "interrupted",
-                    self.env._(
-                        "The digitization was interrupted %(count)s times on this document (it may be too large or "
-                        "malformed): it is not tried again.",
-                        count=record.digitization_attempts,
-                    ),
+                failed.extend(
+                    record._digitization_set_failed(
+                        "interrupted",
+                        self.env._(
+                            "The digitization was interrupted %(count)s times on this document (it may be too large or "
+                            "malformed): it is not tried again.",
+                            count=record.digitization_attempts,
+                        ),
+                    )
                 )
             candidates.extend(
                 model.search(
@@ -205,23 +193,15 @@ class IapDigitizationQueue(models.AbstractModel):
             key=lambda r: (r.digitization_attempts, r.digitization_queued_date or fields.Datetime.now(), r.id)
         )
         candidates = candidates[:limit]
-        locked = set()
+        self._digitization_notify(failed)
+        claimed_ids = set()
         for model_name in {record._name for record in candidates}:
             records = self.env[model_name].browse([r.id for r in candidates if r._name == model_name])
             # A document another worker reads right now is left to it.
-            locked.update((model_name, record.id) for record in records.try_lock_for_update())
-        claimed = [record for record in candidates if (record._name, record.id) in locked]
-        self._digitization_notify(failed)
-        now = fields.Datetime.now()
-        for record in claimed:
-            record.sudo().write(
-                {
-                    "digitization_state": "in_progress",
-                    "digitization_attempts": record.digitization_attempts + 1,
-                    "digitization_started_date": now,
-                }
+            claimed_ids.update(
+                (model_name, record.id) for record in records.try_lock_for_update()._digitization_set_in_progress()
             )
-        return claimed
+        return [record for record in candidates if (record._name, record.id) in claimed_ids]
 
     @api.model
     def _digitize_claimed(self, records):
