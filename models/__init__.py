@@ -1,5 +1,10 @@
 # Part of iap_credits. See LICENSE file for full copyright and licensing details.
 from . import iap_digitization_mixin
+from . import iap_digitization_document
+from . import iap_digitization_matching
+from . import iap_digitization_queue
+from . import iap_digitization_reading
+from . import iap_digitization_state
 from . import iap_gateway_request_mixin
 from . import iap_gateway_mixin
 from . import account_move
@@ -34,6 +39,8 @@ from . import iap_snailmail_gateway
 from . import iap_snailmail_gateway_http
 from . import iap_snailmail_gateway_postgrid
 from . import iap_snailmail_post
+from . import iap_snailmail_post_sending
+from . import iap_snailmail_post_status
 from . import iap_snailmail_rate
 from . import ir_qweb
 from . import payment_transaction
@@ -41,3 +48,4 @@ from . import res_company
 from . import res_partner
 from . import sms_sms
 from . import snailmail_letter
+from . import snailmail_letter_price

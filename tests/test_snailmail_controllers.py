@@ -68,6 +68,15 @@ class TestSnailmailStatusReports(SnailmailMixin, HttpCase):
         self.assertEqual((self.post.state, self.letter.state), ("cancelled", "canceled"))
         self.assertCredits(self.account, 10)
 
+    def test_late_webhooks_never_move_the_letter_back(self):
+        self._webhook(self._event("completed"))
+        for body in (self._event("printing"), self._event("cancelled", reason="invalid_content")):
+            response = self._webhook(body)
+            self.assertEqual(response.status_code, 200)
+        self.assertEqual((self.post.state, self.post.provider_status), ("accepted", "completed"))
+        self.assertEqual((self.letter.state, self.letter.error_code), ("sent", False))
+        self.assertCredits(self.account, 9)  # a letter mailed is never given back
+
     def test_other_events_are_answered(self):
         response = self._webhook(self._event("ready", event_type="postcard.updated"))
         self.assertEqual((response.status_code, response.json()), (200, {"ignored": "postcard.updated"}))
