@@ -1,7 +1,7 @@
 # Part of iap_credits. See LICENSE file for full copyright and licensing details.
 {
     "name": "IAP Credits (local)",
-    "version": "19.0.1.1.0",
+    "version": "19.0.1.2.0",
     "category": "Hidden/Tools",
     "summary": "Prepaid In-App Purchase credits kept in your own database: "
     "ledger, credit packs, SMS gateways, document digitization and low-credit alerts",
