@@ -116,7 +116,7 @@ class IapSmsMessage(models.Model):
         ]
         # SMS a gateway accepted already (a run killed after their capture, before the
         # queue's commit): answered from the outbox, never sent nor charged again.
-        done = self._sent_by_uuid([item["uuid"] for item in items])
+        done = self._sent_by_uuid([item["uuid"] for item in items], sms_records=sms_records)
         if done:
             answered = [self._reconciled(item, done[item["uuid"]]) for item in items if item["uuid"] in done]
             rest = [item for item in items if item["uuid"] not in done]
@@ -221,12 +221,24 @@ class IapSmsMessage(models.Model):
         return country or company.country_id
 
     @api.model
-    def _sent_by_uuid(self, uuids):
+    def _sent_by_uuid(self, uuids, sms_records=None):
         """The outbox rows of SMS the gateway accepted, by stock uuid.
 
-        Asked for every batch, and almost always empty: one plain query on the outbox's
-        own table (the ORM's search of 500 uuids cost more than the answer).
+        Asked for every batch, and almost always empty. The SMS of ``sms_records`` are
+        looked up only when a batch of the outbox may hold one of them (one probe of the
+        batches' id ranges, see `iap.sms.batch._may_hold`); the others (SMS of another
+        database in server mode) always are, by one plain query on the outbox's own table
+        (the ORM's search of 500 uuids cost more than the answer).
+
+        :param list uuids: the uuids of the batch
+        :param sms_records: the stock SMS of (some of) these uuids, if known
+        :return: ``{uuid: iap.sms.message}``
         """
+        if sms_records and not self.env["iap.sms.batch"]._may_hold(sms_records._ids):
+            known = set(sms_records.mapped("uuid"))
+            uuids = [uuid for uuid in uuids if uuid not in known]
+        if not uuids:
+            return {}
         self.flush_model(["uuid", "state"])
         rows = self.env.execute_query(
             SQL(
@@ -251,8 +263,10 @@ class IapSmsMessage(models.Model):
 
         def record(env, outcomes):
             sms_ids = [item["sms"].id for item in items if item["sms"]]
-            if env.cr is not self.env.cr and len(env["sms.sms"].sudo().browse(sms_ids).exists()) != len(sms_ids):
-                return
+            if env.cr is not self.env.cr and sms_ids:
+                [(visible,)] = env.execute_query(SQL("SELECT count(*) FROM sms_sms WHERE id = ANY(%s)", sms_ids))
+                if visible != len(sms_ids):
+                    return
             for item, outcome in zip(to_send, outcomes, strict=True):
                 item["outcome"] = outcome
             self.with_env(env)._record(account, company, gateway, items, reference)
@@ -360,6 +374,7 @@ class IapSmsMessage(models.Model):
             charged += item_credits
             credits.append(item_credits)
             provider_refs.append(outcome.get("provider_ref") or None)
+        stock_ids = [sms_id for sms_id in sms_ids if sms_id]
         now = self.env.cr.now()
         rows = self.env.execute_query(
             SQL(
@@ -367,10 +382,10 @@ class IapSmsMessage(models.Model):
                 WITH batch AS (
                     INSERT INTO iap_sms_batch (
                         reference, account_id, gateway_id, company_id, message_count, credits,
-                        create_uid, create_date, write_uid, write_date
+                        sms_id_min, sms_id_max, create_uid, create_date, write_uid, write_date
                     )
                     VALUES (%(reference)s, %(account)s, %(gateway)s, %(company)s, %(count)s, %(charged)s,
-                            %(uid)s, %(now)s, %(uid)s, %(now)s)
+                            %(sms_id_min)s, %(sms_id_max)s, %(uid)s, %(now)s, %(uid)s, %(now)s)
                     RETURNING id
                 )
                 INSERT INTO iap_sms_message (
@@ -398,6 +413,8 @@ class IapSmsMessage(models.Model):
                 company=company.id,
                 count=len(items),
                 charged=float_round(charged, precision_digits=4),
+                sms_id_min=min(stock_ids, default=None),
+                sms_id_max=max(stock_ids, default=None),
                 uid=self.env.uid,
                 now=now,
                 bodies=[body for body, _encoding, _segments in bodies],

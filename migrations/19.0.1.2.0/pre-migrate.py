@@ -4,9 +4,10 @@ company, ledger reference, sender, date) moves from each `iap.sms.message` row t
 `iap.sms.batch` row per batch, which the outbox shows through related fields.
 
 Before the ORM updates the tables: the batches are built from the existing rows (one per
-ledger reference, as they were sent), each row gets its batch, and the columns that moved
-are dropped with their indexes and foreign keys, together with the indexes the outbox no
-longer declares (state, provider reference). The ORM then adds the keys and indexes of
+ledger reference, as they were sent), each row gets its batch, each batch the id range of
+its stock SMS still queued, and the columns that moved are dropped with their indexes and
+foreign keys, together with the indexes the outbox no longer declares (state, provider
+reference). The ORM then adds the keys and indexes of
 the new fields, and makes ``batch_id`` required.
 """
 
@@ -27,6 +28,8 @@ def migrate(cr, version):
                 company_id INT4,
                 message_count INT4,
                 credits NUMERIC,
+                sms_id_min INT4,
+                sms_id_max INT4,
                 create_uid INT4,
                 create_date TIMESTAMP,
                 write_uid INT4,
@@ -61,6 +64,19 @@ def migrate(cr, version):
            AND message.gateway_id IS NOT DISTINCT FROM batch.gateway_id
            AND message.company_id IS NOT DISTINCT FROM batch.company_id
            AND message.create_uid IS NOT DISTINCT FROM batch.create_uid
+        """
+    )
+    # The id ranges of the stock SMS still in the queue's table (see `iap.sms.batch._may_hold`):
+    # an SMS sent before the upgrade is then still found in the outbox, never sent again.
+    cr.execute(
+        """
+        UPDATE iap_sms_batch batch
+           SET sms_id_min = stock.id_min, sms_id_max = stock.id_max
+          FROM (SELECT message.batch_id, min(sms.id) AS id_min, max(sms.id) AS id_max
+                  FROM iap_sms_message message
+                  JOIN sms_sms sms ON sms.uuid = message.uuid
+                 GROUP BY message.batch_id) stock
+         WHERE stock.batch_id = batch.id
         """
     )
     cr.execute(
