@@ -22,9 +22,7 @@ class IapSmsBatch(models.Model):
     _order = "id desc"
     _rec_name = "reference"
 
-    reference = fields.Char(
-        readonly=True, help="Ledger reference of the batch: its reservation and capture carry it."
-    )
+    reference = fields.Char(readonly=True, help="Ledger reference of the batch: its reservation and capture carry it.")
     account_id = fields.Many2one("iap.account", readonly=True, index=True, ondelete="restrict")
     gateway_id = fields.Many2one("iap.sms.gateway", readonly=True, index=True, ondelete="set null")
     company_id = fields.Many2one("res.company", readonly=True, index=True)
@@ -37,7 +35,7 @@ class IapSmsBatch(models.Model):
 
     def init(self):
         """The index of `_may_hold`: the ranges of stock SMS ids, searched by overlap."""
-        super().init()
+        res = super().init()
         if not sql.index_exists(self.env.cr, SMS_RANGE_INDEX):
             sql.create_index(
                 self.env.cr,
@@ -47,6 +45,7 @@ class IapSmsBatch(models.Model):
                 method="gist",
                 where="sms_id_min IS NOT NULL",
             )
+        return res
 
     def _may_hold(self, sms_ids):
         """Whether a batch of the outbox may hold one of the stock SMS ``sms_ids``: whether

@@ -134,14 +134,17 @@ class TestSmsNumbers(BaseCase):
         valid = 0
         for number in sorted(numbers):
             split = next(
-                length for length in (1, 2, 3, 4) if int(number[1 : 1 + length]) in phonenumbers.COUNTRY_CODE_TO_REGION_CODE
-                or length == 4
+                length
+                for length in (1, 2, 3, 4)
+                if int(number[1 : 1 + length]) in phonenumbers.COUNTRY_CODE_TO_REGION_CODE or length == 4
             )
             national = number[1 + split :]
             expected = None
             # Longer than E.164 allows, or with a national 0: the full parse's (None here).
             if split < 4 and national and national[0] != "0" and E164_SHAPE.fullmatch(number):
-                parsed = phonenumbers.PhoneNumber(country_code=int(number[1 : 1 + split]), national_number=int(national))
+                parsed = phonenumbers.PhoneNumber(
+                    country_code=int(number[1 : 1 + split]), national_number=int(national)
+                )
                 if phonenumbers.is_possible_number(parsed) and phonenumbers.is_valid_number(parsed):
                     expected = number
             valid += bool(expected)
