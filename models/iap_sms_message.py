@@ -375,7 +375,6 @@ class IapSmsMessage(models.Model):
             credits.append(item_credits)
             provider_refs.append(outcome.get("provider_ref") or None)
         stock_ids = [sms_id for sms_id in sms_ids if sms_id]
-        now = self.env.cr.now()
         rows = self.env.execute_query(
             SQL(
                 """
@@ -385,7 +384,8 @@ class IapSmsMessage(models.Model):
                         sms_id_min, sms_id_max, create_uid, create_date, write_uid, write_date
                     )
                     VALUES (%(reference)s, %(account)s, %(gateway)s, %(company)s, %(count)s, %(charged)s,
-                            %(sms_id_min)s, %(sms_id_max)s, %(uid)s, %(now)s, %(uid)s, %(now)s)
+                            %(sms_id_min)s, %(sms_id_max)s, %(uid)s, now() AT TIME ZONE 'UTC', %(uid)s,
+                            now() AT TIME ZONE 'UTC')
                     RETURNING id
                 )
                 INSERT INTO iap_sms_message (
@@ -416,7 +416,6 @@ class IapSmsMessage(models.Model):
                 sms_id_min=min(stock_ids, default=None),
                 sms_id_max=max(stock_ids, default=None),
                 uid=self.env.uid,
-                now=now,
                 bodies=[body for body, _encoding, _segments in bodies],
                 encodings=[encoding for _body, encoding, _segments in bodies],
                 segments=[segments for _body, _encoding, segments in bodies],
