@@ -80,7 +80,7 @@ class IapService(models.Model):
     def _sms_country_rates(self):
         """:return: ``{prefix: credits per segment}`` of this service"""
         self.ensure_one()
-        return {rate.prefix: rate.credit_price for rate in self.sudo().sms_rate_ids}
+        return self.env["iap.sms.rate"]._rates_of(self.id)
 
     # ------------------------------------------------------------
     # SNAIL MAIL: price of a letter

@@ -42,12 +42,28 @@ class IapSmsMessage(models.Model):
     _description = "SMS Outbox"
     _order = "id desc"
     _rec_name = "number"
+    # The sender and the date are the batch's (`create_uid`, `create_date` below): one row per
+    # SMS with two user keys of its own cost PostgreSQL two foreign-key checks per SMS.
+    _log_access = False
 
+    batch_id = fields.Many2one(
+        "iap.sms.batch",
+        string="SMS Batch",
+        required=True,
+        readonly=True,
+        index=True,
+        ondelete="cascade",
+        # The outbox's own record rules decide who sees an SMS, through the batch's fields.
+        bypass_search_access=True,
+    )
     uuid = fields.Char(string="SMS UUID", readonly=True, index=True, help="UUID of the stock SMS (sms.sms).")
-    account_id = fields.Many2one("iap.account", readonly=True, index=True, ondelete="restrict")
-    gateway_id = fields.Many2one("iap.sms.gateway", readonly=True, index=True, ondelete="set null")
-    gateway_code = fields.Selection(related="gateway_id.code", string="Provider")
-    company_id = fields.Many2one("res.company", readonly=True, index=True)
+    account_id = fields.Many2one(related="batch_id.account_id")
+    gateway_id = fields.Many2one(related="batch_id.gateway_id")
+    gateway_code = fields.Selection(related="batch_id.gateway_id.code", string="Provider")
+    company_id = fields.Many2one(related="batch_id.company_id")
+    reference = fields.Char(related="batch_id.reference", string="Batch")
+    create_date = fields.Datetime(related="batch_id.create_date", string="Date")
+    create_uid = fields.Many2one(related="batch_id.create_uid", string="Sent by")
     partner_id = fields.Many2one("res.partner", string="Contact", readonly=True, index="btree_not_null")
     mail_message_id = fields.Many2one("mail.message", string="Chatter Message", readonly=True, ondelete="set null")
     number = fields.Char(readonly=True, help="The destination, in E.164 when it is valid.")
@@ -62,14 +78,10 @@ class IapSmsMessage(models.Model):
         readonly=True,
         required=True,
         default="sent",
-        index=True,
     )
     failure_type = fields.Selection(selection="_selection_failure_type", readonly=True)
     failure_reason = fields.Text(readonly=True)
-    provider_ref = fields.Char(
-        string="Provider Reference", readonly=True, index="btree_not_null", help="The provider's id of the SMS."
-    )
-    reference = fields.Char(string="Batch", readonly=True, help="Ledger reference of the batch the SMS was sent in.")
+    provider_ref = fields.Char(string="Provider Reference", readonly=True, help="The provider's id of the SMS.")
 
     @api.model
     def _selection_failure_type(self):
@@ -104,7 +116,7 @@ class IapSmsMessage(models.Model):
         ]
         # SMS a gateway accepted already (a run killed after their capture, before the
         # queue's commit): answered from the outbox, never sent nor charged again.
-        done = self._sent_by_uuid([item["uuid"] for item in items])
+        done = self._sent_by_uuid([item["uuid"] for item in items], sms_records=sms_records)
         if done:
             answered = [self._reconciled(item, done[item["uuid"]]) for item in items if item["uuid"] in done]
             rest = [item for item in items if item["uuid"] not in done]
@@ -147,6 +159,10 @@ class IapSmsMessage(models.Model):
         ``credits`` or, for a missing or invalid number or a repeated destination of the
         same text, a refusal ``outcome``.
 
+        A queue's batch is mostly one text to many numbers: segments are counted once per
+        text, the rate looked up once per leading digits that the rates can tell apart, and
+        the credits computed once per (segments, rate).
+
         :return: the items to send, priced
         """
         if sms_records is None:
@@ -154,40 +170,48 @@ class IapSmsMessage(models.Model):
         sms_by_uuid = {sms.uuid: sms for sms in sms_records.sudo()}
         rates = account.service_id._sms_country_rates()
         unit_price = account.service_id.credit_unit_price
+        # The longest prefix decides the rate: the digits after it never do.
+        prefix_length = max(map(len, rates), default=0)
+        rate_by_prefix = {}
+        credits_by_price = {}
+        segments_by_body = {}
         seen = set()
         to_send = []
-        # Per text and per price rather than per SMS: a batch is mostly one text to many numbers.
-        segments_by_body = {}
-        credits_by_price = {}
         for item in items:
-            sms = sms_by_uuid.get(item["uuid"])
-            item["sms"] = sms
+            sms = item["sms"] = sms_by_uuid.get(item["uuid"])
+            raw_number = item["raw_number"]
             # Numbers already in E.164 (as stock writes them) need no country.
-            item["number"] = valid_e164(item["raw_number"]) or format_e164(
-                item["raw_number"], self._national_country(sms, company).code
+            number = item["number"] = valid_e164(raw_number) or format_e164(
+                raw_number, self._national_country(sms, company).code
             )
             body = item["body"]
-            if body not in segments_by_body:
-                segments_by_body[body] = sms_segments(body)
-            item["segments"] = segments_by_body[body]
-            if not item["number"]:
+            segments = segments_by_body.get(body)
+            if segments is None:
+                segments = segments_by_body[body] = sms_segments(body)
+            item["segments"] = segments
+            if not number:
                 item["outcome"] = self._refusal(
                     "wrong_number_format",
-                    self.env._("Invalid number: %(number)s", number=item["raw_number"])
-                    if item["raw_number"]
+                    self.env._("Invalid number: %(number)s", number=raw_number)
+                    if raw_number
                     else self.env._("Missing number"),
                 )
-            elif (item["number"], body) in seen:
+                continue
+            if (number, body) in seen:
                 item["outcome"] = self._refusal(
-                    "duplicate_message", self.env._("This SMS was already sent to %(number)s.", number=item["number"])
+                    "duplicate_message", self.env._("This SMS was already sent to %(number)s.", number=number)
                 )
-            else:
-                seen.add((item["number"], body))
-                price = (item["segments"], sms_rate(item["number"], unit_price, rates))
-                if price not in credits_by_price:
-                    credits_by_price[price] = float_round(price[0] * price[1], precision_digits=4)
-                item["credits"] = credits_by_price[price]
-                to_send.append(item)
+                continue
+            seen.add((number, body))
+            prefix = number[:prefix_length]
+            rate = rate_by_prefix.get(prefix)
+            if rate is None:
+                rate = rate_by_prefix[prefix] = sms_rate(prefix, unit_price, rates)
+            credits = credits_by_price.get((segments, rate))
+            if credits is None:
+                credits = credits_by_price[segments, rate] = float_round(segments * rate, precision_digits=4)
+            item["credits"] = credits
+            to_send.append(item)
         return to_send
 
     @api.model
@@ -197,12 +221,24 @@ class IapSmsMessage(models.Model):
         return country or company.country_id
 
     @api.model
-    def _sent_by_uuid(self, uuids):
+    def _sent_by_uuid(self, uuids, sms_records=None):
         """The outbox rows of SMS the gateway accepted, by stock uuid.
 
-        Asked for every batch, and almost always empty: one plain query on the outbox's
-        own table (the ORM's search of 500 uuids cost more than the answer).
+        Asked for every batch, and almost always empty. The SMS of ``sms_records`` are
+        looked up only when a batch of the outbox may hold one of them (one probe of the
+        batches' id ranges, see `iap.sms.batch._may_hold`); the others (SMS of another
+        database in server mode) always are, by one plain query on the outbox's own table
+        (the ORM's search of 500 uuids cost more than the answer).
+
+        :param list uuids: the uuids of the batch
+        :param sms_records: the stock SMS of (some of) these uuids, if known
+        :return: ``{uuid: iap.sms.message}``
         """
+        if sms_records and not self.env["iap.sms.batch"]._may_hold(sms_records._ids):
+            known = set(sms_records.mapped("uuid"))
+            uuids = [uuid for uuid in uuids if uuid not in known]
+        if not uuids:
+            return {}
         self.flush_model(["uuid", "state"])
         rows = self.env.execute_query(
             SQL(
@@ -227,8 +263,10 @@ class IapSmsMessage(models.Model):
 
         def record(env, outcomes):
             sms_ids = [item["sms"].id for item in items if item["sms"]]
-            if env.cr is not self.env.cr and len(env["sms.sms"].sudo().browse(sms_ids).exists()) != len(sms_ids):
-                return
+            if env.cr is not self.env.cr and sms_ids:
+                [(visible,)] = env.execute_query(SQL("SELECT count(*) FROM sms_sms WHERE id = ANY(%s)", sms_ids))
+                if visible != len(sms_ids):
+                    return
             for item, outcome in zip(to_send, outcomes, strict=True):
                 item["outcome"] = outcome
             self.with_env(env)._record(account, company, gateway, items, reference)
@@ -293,69 +331,104 @@ class IapSmsMessage(models.Model):
 
     @api.model
     def _record(self, account, company, gateway, items, reference):
-        """One history row per SMS of the batch, refused ones included (with no credits).
+        """The batch's row and one outbox row per SMS of the batch, refused ones included
+        (with no credits), in one statement.
 
-        One ``INSERT`` for the whole batch, the contact and the chatter message read from
-        the stock SMS in that statement: the ORM's ``create`` cost about as much per row as
-        stock Odoo's whole sending of an SMS. The model has no computed stored field, no
-        tracking and no constraint in Python that the statement would skip.
+        The ORM's ``create`` cost about as much per row as stock Odoo's whole sending of an
+        SMS, and so did PostgreSQL's checks of the foreign keys each row used to carry
+        (account, gateway, company, sender): they are the batch's now, checked once. Each
+        SMS row keeps its own facts only, the contact and the chatter message read from the
+        stock SMS in the statement. What repeats within a batch (texts, outcomes) is sent
+        once and referenced by position. Neither model has a computed stored field,
+        tracking or a constraint in Python that the statement would skip.
+
+        :return: the outbox rows, in the order of ``items``
         """
         self.env["sms.sms"].flush_model(["partner_id", "mail_message_id"])
-        encoding_by_body = {}
-        columns = {
-            name: []
-            for name in (
-                "sms_id", "uuid", "number", "body", "encoding", "segments", "credits",
-                "state", "failure_type", "failure_reason", "provider_ref",
-            )
-        }  # fmt: skip
+        bodies, body_index = [], {}
+        outcomes, outcome_index = [], {}
+        sms_ids, uuids, numbers, body_refs, outcome_refs, credits, provider_refs = [], [], [], [], [], [], []
+        charged = 0.0
         for item in items:
             outcome = item["outcome"]
             success = outcome.get("success")
             body = item["body"]
-            if body not in encoding_by_body:
-                encoding_by_body[body] = sms_encoding(body)
-            columns["sms_id"].append(item["sms"].id if item["sms"] else None)
-            columns["uuid"].append(item["uuid"])
-            columns["number"].append(item["number"] or item["raw_number"] or None)
-            columns["body"].append(body)
-            columns["encoding"].append(encoding_by_body[body])
-            columns["segments"].append(item["segments"])
-            columns["credits"].append(item.get("credits", 0.0) if success else 0.0)
-            columns["state"].append(SUCCESS_STATES.get(outcome["state"], "error") if success else "error")
-            columns["failure_type"].append(None if success else STATE_TO_FAILURE_TYPE.get(outcome["state"], "unknown"))
-            columns["failure_reason"].append(outcome.get("failure_reason") or None)
-            columns["provider_ref"].append(outcome.get("provider_ref") or None)
-        now = self.env.cr.now()
+            body_ref = body_index.get(body)
+            if body_ref is None:
+                body_ref = body_index[body] = len(bodies) + 1
+                bodies.append((body, sms_encoding(body), item["segments"]))
+            state = SUCCESS_STATES.get(outcome["state"], "error") if success else "error"
+            failure_type = None if success else STATE_TO_FAILURE_TYPE.get(outcome["state"], "unknown")
+            key = (state, failure_type, outcome.get("failure_reason") or None)
+            outcome_ref = outcome_index.get(key)
+            if outcome_ref is None:
+                outcome_ref = outcome_index[key] = len(outcomes) + 1
+                outcomes.append(key)
+            sms = item["sms"]
+            sms_ids.append(sms.id if sms else None)
+            uuids.append(item["uuid"])
+            numbers.append(item["number"] or item["raw_number"] or None)
+            body_refs.append(body_ref)
+            outcome_refs.append(outcome_ref)
+            item_credits = item.get("credits", 0.0) if success else 0.0
+            charged += item_credits
+            credits.append(item_credits)
+            provider_refs.append(outcome.get("provider_ref") or None)
+        stock_ids = [sms_id for sms_id in sms_ids if sms_id]
         rows = self.env.execute_query(
             SQL(
                 """
-                INSERT INTO iap_sms_message (
-                    uuid, account_id, gateway_id, company_id, partner_id, mail_message_id, number, body,
-                    encoding, segments, credits, state, failure_type, failure_reason, provider_ref, reference,
-                    create_uid, create_date, write_uid, write_date
+                WITH batch AS (
+                    INSERT INTO iap_sms_batch (
+                        reference, account_id, gateway_id, company_id, message_count, credits,
+                        sms_id_min, sms_id_max, create_uid, create_date, write_uid, write_date
+                    )
+                    VALUES (%(reference)s, %(account)s, %(gateway)s, %(company)s, %(count)s, %(charged)s,
+                            %(sms_id_min)s, %(sms_id_max)s, %(uid)s, now() AT TIME ZONE 'UTC', %(uid)s,
+                            now() AT TIME ZONE 'UTC')
+                    RETURNING id
                 )
-                SELECT item.uuid, %(account)s, %(gateway)s, %(company)s, sms.partner_id, sms.mail_message_id,
-                       item.number, item.body, item.encoding, item.segments, item.credits, item.state,
-                       item.failure_type, item.failure_reason, item.provider_ref, %(reference)s,
-                       %(uid)s, %(now)s, %(uid)s, %(now)s
-                  FROM unnest(%(sms_id)s::int[], %(uuid)s::varchar[], %(number)s::varchar[], %(body)s::text[],
-                              %(encoding)s::varchar[], %(segments)s::int[], %(credits)s::numeric[],
-                              %(state)s::varchar[], %(failure_type)s::varchar[], %(failure_reason)s::text[],
-                              %(provider_ref)s::varchar[])
-                       WITH ORDINALITY AS item(sms_id, uuid, number, body, encoding, segments, credits, state,
-                                               failure_type, failure_reason, provider_ref, position)
+                INSERT INTO iap_sms_message (
+                    batch_id, uuid, partner_id, mail_message_id, number, body, encoding, segments, credits,
+                    state, failure_type, failure_reason, provider_ref
+                )
+                SELECT batch.id, item.uuid, sms.partner_id, sms.mail_message_id, item.number,
+                       (%(bodies)s::text[])[item.body_ref], (%(encodings)s::varchar[])[item.body_ref],
+                       (%(segments)s::int[])[item.body_ref], item.credits,
+                       (%(states)s::varchar[])[item.outcome_ref], (%(failure_types)s::varchar[])[item.outcome_ref],
+                       (%(failure_reasons)s::text[])[item.outcome_ref], item.provider_ref
+                  FROM batch
+                 CROSS JOIN unnest(%(sms_ids)s::int[], %(uuids)s::varchar[], %(numbers)s::varchar[],
+                                   %(body_refs)s::int[], %(outcome_refs)s::int[], %(credits)s::numeric[],
+                                   %(provider_refs)s::varchar[])
+                       WITH ORDINALITY AS item(sms_id, uuid, number, body_ref, outcome_ref, credits, provider_ref,
+                                               position)
                   LEFT JOIN sms_sms sms ON sms.id = item.sms_id
                  ORDER BY item.position
                 RETURNING id
                 """,
+                reference=reference,
                 account=account.id,
                 gateway=gateway.id or None,
                 company=company.id,
-                reference=reference,
+                count=len(items),
+                charged=float_round(charged, precision_digits=4),
+                sms_id_min=min(stock_ids, default=None),
+                sms_id_max=max(stock_ids, default=None),
                 uid=self.env.uid,
-                now=now,
-                **columns,
+                bodies=[body for body, _encoding, _segments in bodies],
+                encodings=[encoding for _body, encoding, _segments in bodies],
+                segments=[segments for _body, _encoding, segments in bodies],
+                states=[state for state, _type, _reason in outcomes],
+                failure_types=[failure_type for _state, failure_type, _reason in outcomes],
+                failure_reasons=[reason for _state, _type, reason in outcomes],
+                sms_ids=sms_ids,
+                uuids=uuids,
+                numbers=numbers,
+                body_refs=body_refs,
+                outcome_refs=outcome_refs,
+                credits=credits,
+                provider_refs=provider_refs,
             )
         )
         return self.browse(row[0] for row in rows)

@@ -1,6 +1,7 @@
 # Part of iap_credits. See LICENSE file for full copyright and licensing details.
 
 from odoo import api, fields, models
+from odoo.tools import ormcache
 
 
 class IapSmsRate(models.Model):
@@ -45,3 +46,27 @@ class IapSmsRate(models.Model):
         for rate in self:
             if rate.country_id.phone_code:
                 rate.prefix = f"+{rate.country_id.phone_code}"
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        self.env.registry.clear_cache()  # `_rates_of`
+        return super().create(vals_list)
+
+    def write(self, vals):
+        self.env.registry.clear_cache()  # `_rates_of`
+        return super().write(vals)
+
+    def unlink(self):
+        self.env.registry.clear_cache()  # `_rates_of`
+        return super().unlink()
+
+    @api.model
+    @ormcache("service_id")
+    def _rates_of(self, service_id):
+        """``{prefix: credits per segment}`` of the service ``service_id``.
+
+        Asked for every batch of SMS, and rates seldom change: cached (stock `ormcache`),
+        cleared whenever a rate is created, changed or deleted. Never modify the answer.
+        """
+        rates = self.sudo().search_fetch([("service_id", "=", service_id)], ["prefix", "credit_price"])
+        return {rate.prefix: rate.credit_price for rate in rates}

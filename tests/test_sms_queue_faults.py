@@ -49,7 +49,8 @@ class TestSmsQueueFaults(CommittedAccountCase):
 
     def _drop_sms(self):
         with self.registry.cursor() as cr:
-            cr.execute("DELETE FROM iap_sms_message WHERE account_id = %s", [self.account_id])
+            # The batches' SMS go with them (ON DELETE CASCADE).
+            cr.execute("DELETE FROM iap_sms_batch WHERE account_id = %s", [self.account_id])
             cr.execute("DELETE FROM sms_sms WHERE id = ANY(%s)", [self.sms_ids])
             cr.execute("UPDATE iap_account SET sms_gateway_id = NULL WHERE id = %s", [self.account_id])
             cr.execute("DELETE FROM iap_sms_gateway WHERE id = %s", [self.gateway_id])
@@ -69,8 +70,10 @@ class TestSmsQueueFaults(CommittedAccountCase):
                 """
                 SELECT a.credit_balance, a.credit_reserved,
                        (SELECT COUNT(*) FROM iap_credit_transaction t WHERE t.account_id = a.id AND t.kind = 'capture'),
-                       (SELECT COALESCE(SUM(m.credits), 0) FROM iap_sms_message m WHERE m.account_id = a.id),
-                       (SELECT COUNT(*) FROM iap_sms_message m WHERE m.account_id = a.id)
+                       (SELECT COALESCE(SUM(m.credits), 0) FROM iap_sms_message m
+                          JOIN iap_sms_batch b ON b.id = m.batch_id WHERE b.account_id = a.id),
+                       (SELECT COUNT(*) FROM iap_sms_message m
+                          JOIN iap_sms_batch b ON b.id = m.batch_id WHERE b.account_id = a.id)
                   FROM iap_account a WHERE a.id = %s
                 """,
                 [self.account_id],

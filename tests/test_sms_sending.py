@@ -54,6 +54,23 @@ class TestSmsSending(IapSmsMixin, IapCreditsCase):
             ],
         )
         self.assertTrue(message.provider_ref.startswith("sandbox-"))
+        # What the SMS of a batch share is the batch's, once; the outbox shows it.
+        hold = self.account.transaction_ids.filtered(lambda row: row.kind == "reservation")
+        self.assertRecordValues(
+            message.batch_id,
+            [
+                {
+                    "account_id": self.account.id,
+                    "gateway_id": self.sandbox.id,
+                    "company_id": self.env.company.id,
+                    "reference": hold.reference,
+                    "message_count": 1,
+                    "credits": 1.0,
+                    "create_uid": self.env.uid,
+                }
+            ],
+        )
+        self.assertEqual((message.account_id, message.reference), (self.account, hold.reference))
         self.assertEqual(self._notification(self.partner).notification_status, "pending")
         self.assertEqual((self.partner.iap_sms_count, self.partner.iap_sms_credits), (1, 1.0))
         kinds = self.account.transaction_ids.sorted("id").mapped("kind")
@@ -149,6 +166,23 @@ class TestSmsSending(IapSmsMixin, IapCreditsCase):
         sms._send()
         self.assertCredits(self.account, 9)
         self.assertCredits(account_b, 9)
+        outbox = self.env["iap.sms.message"].search([("uuid", "in", sms.mapped("uuid"))], order="id")
+        self.assertEqual(outbox.mapped("account_id"), self.account | account_b)
+        self.assertEqual(outbox.mapped("company_id"), self.env.company | company_b)
+        self.assertEqual(outbox.mapped("mail_message_id"), message_b)
+        self.assertEqual(self.account.sms_message_count, 1)
+        self.assertEqual(account_b.sms_message_count, 1)
+        # Multi-company record rules: a credit user of company B sees B's SMS and batch only.
+        user_b = new_test_user(
+            self.env,
+            login="sms_user_b",
+            groups="base.group_user,iap_credits.group_iap_credits_manager",
+            company_id=company_b.id,
+            company_ids=[(6, 0, company_b.ids)],
+        )
+        self.assertEqual(self.env["iap.sms.message"].with_user(user_b).search([("id", "in", outbox.ids)]), outbox[1])
+        batches = outbox.batch_id
+        self.assertEqual(self.env["iap.sms.batch"].with_user(user_b).search([("id", "in", batches.ids)]), batches[1])
 
     def test_odoo_iap_accounts_keep_the_stock_path(self):
         self.account.sudo().credit_mode = "odoo"

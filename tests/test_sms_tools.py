@@ -10,7 +10,7 @@ from odoo.tests.common import BaseCase
 
 from odoo.addons.phone_validation.tools.phone_validation import phone_parse
 
-from ..tools.sms_numbers import format_e164, valid_e164
+from ..tools.sms_numbers import E164_SHAPE, format_e164, valid_e164
 from ..tools.sms_segments import sms_encoding, sms_length, sms_price, sms_rate, sms_segments
 
 
@@ -108,3 +108,45 @@ class TestSmsNumbers(BaseCase):
         self.assertGreater(short_valid, 300, "most valid numbers go through the short check")
         self.assertEqual(format_e164("+49002345678"), "+492345678", "the full parse still corrects it")
         self.assertIsNone(valid_e164("+49002345678"))
+
+    def test_e164_short_check_agrees_with_phonenumbers(self):
+        """The validity test prepared per country code and length answers what
+        `phonenumbers.is_possible_number` and `is_valid_number` do, for every number type of
+        every region (premium, toll-free, voicemail, ...) and for altered copies of their
+        examples: a digit changed, added or removed, random digits after the first ones."""
+        rng = random.Random(19)
+        numbers = set()
+        for region in sorted(phonenumbers.SUPPORTED_REGIONS):
+            for number_type in range(12):  # every `PhoneNumberType` with examples
+                example = phonenumbers.example_number_for_type(region, number_type)
+                if not example:
+                    continue
+                digits = phonenumbers.format_number(example, phonenumbers.PhoneNumberFormat.E164)[1:]
+                numbers.add(f"+{digits}")
+                for _i in range(8):
+                    position = rng.randrange(1, len(digits))
+                    numbers.add(f"+{digits[:position]}{rng.randrange(10)}{digits[position + 1 :]}")
+                    numbers.add(f"+{digits[:position]}{rng.randrange(10)}{digits[position:]}")
+                    numbers.add(f"+{digits[:position]}{digits[position + 1 :]}")
+                for kept in range(1, 5):
+                    tail = "".join(str(rng.randrange(10)) for _digit in digits[kept:])
+                    numbers.add(f"+{digits[:kept]}{tail}")
+        valid = 0
+        for number in sorted(numbers):
+            split = next(
+                length
+                for length in (1, 2, 3, 4)
+                if int(number[1 : 1 + length]) in phonenumbers.COUNTRY_CODE_TO_REGION_CODE or length == 4
+            )
+            national = number[1 + split :]
+            expected = None
+            # Longer than E.164 allows, or with a national 0: the full parse's (None here).
+            if split < 4 and national and national[0] != "0" and E164_SHAPE.fullmatch(number):
+                parsed = phonenumbers.PhoneNumber(
+                    country_code=int(number[1 : 1 + split]), national_number=int(national)
+                )
+                if phonenumbers.is_possible_number(parsed) and phonenumbers.is_valid_number(parsed):
+                    expected = number
+            valid += bool(expected)
+            self.assertEqual(valid_e164(number), expected, number)
+        self.assertGreater(valid, 3000, "valid numbers of every kind were checked")

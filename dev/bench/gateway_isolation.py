@@ -101,8 +101,8 @@ def run(registry, args):
         queue.join()
         with registry.cursor() as cr:
             cr.execute(
-                "SELECT count(*), COALESCE(SUM(credits), 0) FROM iap_sms_message"
-                " WHERE account_id = %s AND state = 'sent'",
+                "SELECT count(*), COALESCE(SUM(m.credits), 0) FROM iap_sms_message m"
+                " JOIN iap_sms_batch b ON b.id = m.batch_id WHERE b.account_id = %s AND m.state = 'sent'",
                 [account_id],
             )
             sent, credits = cr.fetchone()

@@ -61,6 +61,9 @@ def parse_args(argv):
     group.add_argument("--scale-reads", type=int, default=30, help="repetitions of each read (median)")
     group = parser.add_argument_group("SMS throughput")
     group.add_argument("--sms", type=int, default=10000, help="SMS queued and sent, on each side (metered, stock)")
+    group.add_argument(
+        "--sms-rounds", type=int, default=5, help="rounds the SMS are sent in, the two sides alternating (ABBA)"
+    )
     group = parser.add_argument_group("gateway latency isolation")
     group.add_argument("--isolation-sms", type=int, default=200, help="SMS of the queue behind the slow gateway")
     group = parser.add_argument_group("alert job")
