@@ -3,7 +3,8 @@
 
 This is `iap.account`, in a file of its own so that the alert feature stays one
 readable unit and merges with parallel work on ``iap_account.py`` stay trivial. The
-ledger calls it from one line of ``iap.credit.transaction._post``.
+ledger announces each movement through the hook ``iap.account._credits_moved``; this
+file listens to it.
 
 How an alert happens (one alert per crossing):
 
@@ -11,10 +12,10 @@ How an alert happens (one alert per crossing):
   stored normalized in ``warning_levels``. ``warning_next_level`` is the level below
   which the next alert is due; ``warning_alert_level`` the lowest level the account
   was alerted (or is due to be alerted) for, while it stays below it.
-* When credits move, the ledger hands the new available credits to
-  :meth:`_warning_check_move`, which compares them with those two cached values: no
-  query at all while the account has no levels or stays on the same side of them.
-  On a crossing, one ``UPDATE`` of the (already locked) account row moves the state,
+* When credits move, the ledger's hook (:meth:`_credits_moved`) hands the new
+  available credits to :meth:`_warning_check_move`, which compares them with those
+  two cached values: no query at all while the account has no levels or stays on the
+  same side of them. On a crossing, one ``UPDATE`` of the (already locked) account row moves the state,
   and a crossing down also triggers the alert job: mails are never rendered or sent
   inside the transaction that moves credits.
   Each crossing down increments ``warning_alert_seq``; the alert of crossing *n* is
@@ -245,17 +246,34 @@ class IapAccount(models.Model):
     # ALERT STATE — private
     # ------------------------------------------------------------
 
-    def _warning_check_move(self, available):
-        """Hot path, called by the ledger after credits moved: move the alert state on a crossing.
+    @api.model
+    def _credits_moved_fields(self):
+        """Override of the ledger's hook: the two values :meth:`_warning_check_move` compares
+        come back with each movement, in the cache before the hook runs."""
+        return super()._credits_moved_fields() | {"warning_next_level", "warning_alert_level"}
 
-        Reads only values already in the cache (the ledger loaded the account row), so
-        an account without levels, or still on the same side of them, costs no query.
+    def _credits_moved(self, available):
+        """Override of the ledger's hook: move the alert state on a crossing."""
+        written = super()._credits_moved(available)
+        if self._warning_check_move(available):
+            return [*written, *ALERT_STATE_FIELDS]
+        return written
+
+    def _warning_check_move(self, available):
+        """Hot path, called when credits moved: move the alert state on a crossing.
+
+        Reads only values already in the cache (the ledger returns them with the
+        movement), so an account without levels, or still on the same side of them,
+        costs no query.
 
         :param float available: the available credits right after the movement
+        :return: whether the alert state was evaluated again (and so written)
         """
         next_level, alert_level = self.warning_next_level, self.warning_alert_level
         if (next_level and available < next_level) or (alert_level and available >= alert_level):
             self._warning_update_states()
+            return True
+        return False
 
     def _warning_reset(self):
         """Forget the alert state of these accounts (their levels changed) and evaluate it anew."""
