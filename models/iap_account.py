@@ -456,11 +456,15 @@ class IapAccount(models.Model):
         return {*LEDGER_FIELDS, "balance"}
 
     def _credits_moved(self, available):
-        """Hook: the credits of this account just moved (in the ledger's transaction, the
-        account row locked, the new balances in the cache). A no-op here; listeners
-        (low-credit alerts) override it, keep it cheap (it runs under the row lock) and
-        return the names of the account fields they wrote, so that the ledger hands
-        their new values to the caller's cache.
+        """Hook: the credits of this account just moved; the new balances are in the cache.
+
+        Called in the ledger's transaction: right after the movement's commit when the
+        movement was a statement of its own (then what the hook writes is committed on
+        its own, at once), else before the commit, the account row locked. So a listener
+        derives what it writes from the account row as it is when it writes (another
+        movement may have committed since), keeps it cheap, and returns the names of the
+        account fields it wrote, so that the ledger hands their new values to the
+        caller's cache. A no-op here; the low-credit alerts override it.
 
         :param float available: the available credits right after the movement
         :return: a collection of field names

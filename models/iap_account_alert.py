@@ -15,9 +15,10 @@ How an alert happens (one alert per crossing):
 * When credits move, the ledger's hook (:meth:`_credits_moved`) hands the new
   available credits to :meth:`_warning_check_move`, which compares them with those
   two cached values: no query at all while the account has no levels or stays on the
-  same side of them. On a crossing, one ``UPDATE`` of the (already locked) account row moves the state,
-  and a crossing down also triggers the alert job: mails are never rendered or sent
-  inside the transaction that moves credits.
+  same side of them. On a crossing, one ``UPDATE`` of the account row moves the state,
+  computed from the row as committed (so a concurrent movement never makes it miss
+  nor double a crossing), and a crossing down also triggers the alert job: mails are
+  never rendered or sent inside the transaction that moves credits.
   Each crossing down increments ``warning_alert_seq``; the alert of crossing *n* is
   due until the job has logged an `iap.credit.alert` with that sequence.
 * The job (hourly, and at once when triggered) first catches, in one set-based
@@ -306,6 +307,11 @@ class IapAccount(models.Model):
         becomes the lowest level it is still below, if any. When alerts got queued, the
         alert job is triggered.
 
+        The crossings are read with the rows' locks (``FOR NO KEY UPDATE``): a row that
+        another transaction changed meanwhile (a movement, the hook of another one, the
+        job's catch-up) is read again once that one committed, at READ COMMITTED, so two
+        of them never count one crossing twice.
+
         :return: the ids of the accounts whose alert got queued
         """
         where = SQL("a.id = ANY(%s)", self.ids) if self else SQL("TRUE")
@@ -320,6 +326,7 @@ class IapAccount(models.Model):
                       FROM iap_account a
                      WHERE a.credit_mode = 'local' AND a.warning_levels IS NOT NULL AND %(where)s
                        AND (a.credit_available < a.warning_next_level OR a.credit_available >= a.warning_alert_level)
+                       FOR NO KEY UPDATE OF a
                 )
                 UPDATE iap_account a
                    SET warning_alert_level = c.level,

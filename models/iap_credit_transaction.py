@@ -95,6 +95,7 @@ IDEMPOTENCY_CONSTRAINT = "iap_credit_transaction_idempotency_key_unique"
 
 
 _READ_COMMITTED = "SET TRANSACTION ISOLATION LEVEL READ COMMITTED"
+_SESSION_READ_COMMITTED = "SET SESSION CHARACTERISTICS AS TRANSACTION ISOLATION LEVEL READ COMMITTED"
 _CACHEABLE_FIELDS = {}
 # A field the hook changed that the caller must read again (see `_ledger_changed_by_hook`).
 _UNCACHED = object()
@@ -111,9 +112,14 @@ _LEDGER_CURSORS_IDLE = 4  # idle cursors kept per registry; more are closed
 
 @contextmanager
 def _ledger_cursor(registry):
-    """A cursor of the ledger's own transactions, at READ COMMITTED, set once per connection
-    (psycopg2 then opens each transaction with ``BEGIN ISOLATION LEVEL READ COMMITTED``:
-    no statement of its own). Whatever the block did not commit is rolled back."""
+    """A cursor of the ledger's own transactions, at READ COMMITTED, and whether it can run
+    a movement as a single statement in autocommit (see `_post_execute`). Whatever the
+    block did not commit is rolled back.
+
+    A kept cursor's session is set once per connection: READ COMMITTED is the session's
+    default, and psycopg2's session characteristics are left to the server's defaults, so
+    that psycopg2 opens a transaction with a plain ``BEGIN`` and switching the connection
+    to autocommit and back costs no statement."""
     key = (os.getpid(), id(registry))
     cr = None
     # A registry in test mode (an HttpCase's) has its `cursor` patched to hand out test
@@ -133,14 +139,18 @@ def _ledger_cursor(registry):
         if in_test_mode or not isinstance(cr, sql_db.Cursor):  # never kept, nor reconfigured
             try:
                 cr.execute(_READ_COMMITTED)
-                yield cr
+                yield cr, False
             finally:
                 cr.close()
             return
-        # Given back to the pool when closed: the pool's next cursor sets its own isolation.
-        cr._cnx.set_session(isolation_level=psycopg2.extensions.ISOLATION_LEVEL_READ_COMMITTED)
+        # Given back to the pool when closed: the pool resets the session of a connection
+        # it lends again, and its next cursor sets its own isolation.
+        default = psycopg2.extensions.ISOLATION_LEVEL_DEFAULT
+        cr._cnx.set_session(isolation_level=default, readonly="DEFAULT", deferrable="DEFAULT")
+        cr.execute(_SESSION_READ_COMMITTED)
+        cr.commit()
     try:
-        yield cr
+        yield cr, True
     except BaseException:
         cr.close()  # rolls back; a cursor that failed is not reused
         raise
@@ -466,8 +476,10 @@ class IapCreditTransaction(models.Model):
         account.flush_recordset()
         keys = [row["idempotency_key"] for row in rows if row.get("idempotency_key")]
         if not account._ledger_uses_caller():
-            with _ledger_cursor(self.env.registry) as cr:
-                posted = self._post_execute(self.env(cr=cr), account, statement, params, keys, record, hold)
+            with _ledger_cursor(self.env.registry) as (cr, autocommit):
+                posted = self._post_execute(
+                    self.env(cr=cr), account, statement, params, keys, record, hold, autocommit=autocommit
+                )
                 if posted is not None:
                     return self.browse(posted.ids)
         # The caller's transaction: see `iap.account._ledger_uses_caller`.
@@ -476,9 +488,14 @@ class IapCreditTransaction(models.Model):
         return self.browse() if posted is None else posted
 
     @api.model
-    def _post_execute(self, env, account, statement, params, keys, record, hold=None):
+    def _post_execute(self, env, account, statement, params, keys, record, hold=None, autocommit=False):
         """Run the statement of :meth:`_post` in ``env`` (the ledger's transaction or the
         caller's) and put what it returns in the caches of both transactions.
+
+        With ``autocommit`` (a kept cursor of the ledger) and no ``record``, the statement
+        is its own transaction: PostgreSQL commits it before answering, so the account row
+        is locked only while the server runs it — no round trip, no Python of this process
+        in between — and a movement costs one round trip (no ``BEGIN``, no ``COMMIT``).
 
         :return: the rows (of ``env``), as :meth:`_post` says, or None when the account row
             does not exist for ``env`` (it is not committed yet)
@@ -486,10 +503,17 @@ class IapCreditTransaction(models.Model):
         own = env.cr is not self.env.cr
         if record:
             record(env)
+        single = autocommit and not record
         try:
             # In the caller's transaction a duplicate key must not abort it.
             with env.cr.savepoint(flush=False) if keys and not own else nullcontext():
-                env.cr.execute(statement.code, params)
+                if single:
+                    env.cr._cnx.autocommit = True
+                try:
+                    env.cr.execute(statement.code, params)
+                finally:
+                    if single:
+                        env.cr._cnx.autocommit = False
                 result = env.cr.fetchall()
         except psycopg2.errors.UniqueViolation as error:
             if error.diag.constraint_name != IDEMPOTENCY_CONSTRAINT:
@@ -507,15 +531,19 @@ class IapCreditTransaction(models.Model):
                 # Refused because the hold is closed: its closing rows, as the ledger has them now.
                 return self._ledger_find_rows(env, [("hold_id", "=", hold.id)])
             return env["iap.credit.transaction"]
-        return self._ledger_accept(env, account, statement, result)
+        return self._ledger_accept(env, account, statement, result, committed=single)
 
     @api.model
-    def _ledger_accept(self, env, account, statement, result):
+    def _ledger_accept(self, env, account, statement, result, committed=False):
         """Announce the movement (the account's hook, with the new balances in the cache of
-        ``env``), commit it in the ledger's own transaction, then put what it returned in
-        the caller's cache: the new rows, and the account fields it changed.
+        ``env``), commit what is not committed yet, then put what the statement returned
+        in the caller's cache: the new rows, and the account fields it changed.
 
-        Between the statement and the commit the account row is locked: only the hook runs.
+        A movement that was its own transaction (``committed``) is announced right after
+        its commit, and what the hook writes is then a short transaction of its own;
+        otherwise the hook runs before the commit, the account row locked. Either way the
+        hook derives what it writes from the account row as it is when it writes (see
+        `iap.account._credits_moved`).
 
         :return: the new rows, in ``env``
         """
@@ -529,8 +557,9 @@ class IapCreditTransaction(models.Model):
         changed = account.with_env(env)._credits_moved(last[balance_index] - last[reserved_index])
         changed_values = self._ledger_changed_by_hook(env, account, changed) if changed and own else {}
         if own:
-            # At once: the account row stays locked until this commit.
-            env.cr.commit()  # pylint: disable=invalid-commit  # the ledger's own transaction
+            if changed or not committed:
+                # At once: until this commit the account row stays locked.
+                env.cr.commit()  # pylint: disable=invalid-commit  # the ledger's own transaction
             # Newer than the caller's snapshot: replace what it cached, never re-read it.
             # Nothing of the account is dirty (`_post` flushed it, the ledger's
             # transaction does not write it).
