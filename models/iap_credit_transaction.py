@@ -1,12 +1,13 @@
 # Part of iap_credits. See LICENSE file for full copyright and licensing details.
 
+import itertools
 import os
+import re
 import threading
 import weakref
 from contextlib import contextmanager, nullcontext
 
 import psycopg2.errors
-import psycopg2.extensions
 
 from odoo import api, fields, models, sql_db
 from odoo.exceptions import UserError
@@ -145,8 +146,7 @@ def _ledger_cursor(registry):
             return
         # Given back to the pool when closed: the pool resets the session of a connection
         # it lends again, and its next cursor sets its own isolation.
-        default = psycopg2.extensions.ISOLATION_LEVEL_DEFAULT
-        cr._cnx.set_session(isolation_level=default, readonly="DEFAULT", deferrable="DEFAULT")
+        cr._cnx.set_session(isolation_level="DEFAULT", readonly="DEFAULT", deferrable="DEFAULT")
         cr.execute(_SESSION_READ_COMMITTED)
         cr.commit()
     try:
@@ -184,6 +184,19 @@ def _cacheable_fields(records):
 # Statements of `_post`, per model class (one per registry) and shape of movement.
 _STATEMENTS = weakref.WeakKeyDictionary()
 _STATEMENTS_KEPT = 64  # shapes kept per registry (they vary with the callers' record rules)
+_STATEMENT_NAMES = itertools.count(1)
+_PARAM_RE = re.compile(r"%\((\w+)\)s")
+# The SQL types of the statement's parameters other than the rows' values.
+_PARAM_TYPES = {
+    "dc": "numeric",
+    "dr": "numeric",
+    "count": "int4",
+    "account": "int4",
+    "hold": "int4",
+    "uid": "int4",
+    "company": "int4",
+    "now": "timestamp",
+}
 
 
 def _mogrify(cr, sql):
@@ -197,7 +210,17 @@ class _LedgerStatement:
     the caller's record rules on accounts, the caller's language), then only values change.
     """
 
-    __slots__ = ("account_fields", "account_start", "after_index", "code", "row_fields", "row_keys")
+    __slots__ = (
+        "account_fields",
+        "account_start",
+        "after_index",
+        "code",
+        "execute",
+        "name",
+        "prepare",
+        "row_fields",
+        "row_keys",
+    )
 
     def __init__(self, transactions, account, rows, hold, access):
         env = transactions.env
@@ -237,6 +260,14 @@ class _LedgerStatement:
                 ]
             ),
         )
+        # The same as a prepared statement of the ledger's kept connections (see
+        # `_post_execute`): PostgreSQL parses and plans it once per connection.
+        types = dict(_PARAM_TYPES, **{key: t for keys in self.row_keys for key, (_c, t) in zip(keys, _ROW_COLUMNS)})
+        names = list(dict.fromkeys(_PARAM_RE.findall(self.code)))
+        self.name = f"iap_credits_ledger_{next(_STATEMENT_NAMES)}"
+        numbered = _PARAM_RE.sub(lambda match: f"${names.index(match[1]) + 1}", self.code).replace("%%", "%")
+        self.prepare = f"PREPARE {self.name} ({', '.join(types[name] for name in names)}) AS {numbered}"
+        self.execute = f"EXECUTE {self.name} ({', '.join(f'%({name})s' for name in names)})"
 
     @classmethod
     def get(cls, transactions, account, rows, hold):
@@ -508,12 +539,9 @@ class IapCreditTransaction(models.Model):
             # In the caller's transaction a duplicate key must not abort it.
             with env.cr.savepoint(flush=False) if keys and not own else nullcontext():
                 if single:
-                    env.cr._cnx.autocommit = True
-                try:
+                    self._post_single(env.cr, statement, params)
+                else:
                     env.cr.execute(statement.code, params)
-                finally:
-                    if single:
-                        env.cr._cnx.autocommit = False
                 result = env.cr.fetchall()
         except psycopg2.errors.UniqueViolation as error:
             if error.diag.constraint_name != IDEMPOTENCY_CONSTRAINT:
@@ -532,6 +560,22 @@ class IapCreditTransaction(models.Model):
                 return self._ledger_find_rows(env, [("hold_id", "=", hold.id)])
             return env["iap.credit.transaction"]
         return self._ledger_accept(env, account, statement, result, committed=single)
+
+    @api.model
+    def _post_single(self, cr, statement, params):
+        """Run ``statement`` on a kept ledger cursor as a transaction of its own (autocommit),
+        prepared once per cursor: a cursor keeps its connection until it is closed, and the
+        pool discards a connection's prepared statements before lending it again."""
+        cnx = cr._cnx
+        prepared = cr.__dict__.setdefault("_iap_credits_prepared", set())
+        cnx.autocommit = True
+        try:
+            if statement.name not in prepared:
+                cr.execute(statement.prepare)
+                prepared.add(statement.name)
+            cr.execute(statement.execute, params)
+        finally:
+            cnx.autocommit = False
 
     @api.model
     def _ledger_accept(self, env, account, statement, result, committed=False):
