@@ -86,8 +86,10 @@ _POST_MOVABLE_GUARD = """
 # The company of the rows: the current company when the account serves it (or serves all
 # companies), else the first of the account's companies (`res.company` order).
 _POST_COMPANY = """COALESCE(
-        (SELECT rel.{company_column} FROM {company_relation} rel JOIN res_company ON res_company.id = rel.{company_column}
-          WHERE rel.{account_column} = acc.id ORDER BY rel.{company_column} = %(company)s DESC, {company_order} LIMIT 1),
+        (SELECT rel.{company_column} FROM {company_relation} rel
+           JOIN res_company ON res_company.id = rel.{company_column}
+          WHERE rel.{account_column} = acc.id
+          ORDER BY rel.{company_column} = %(company)s DESC, {company_order} LIMIT 1),
         %(company)s)"""
 # The unit of the account's service in the caller's language, for the stored text `balance`.
 _POST_UNIT = "SELECT {unit_name} FROM iap_service WHERE iap_service.id = iap_account.service_id"
@@ -148,7 +150,7 @@ def _ledger_cursor(registry):
         # it lends again, and its next cursor sets its own isolation.
         cr._cnx.set_session(isolation_level="DEFAULT", readonly="DEFAULT", deferrable="DEFAULT")
         cr.execute(_SESSION_READ_COMMITTED)
-        cr.commit()
+        cr.commit()  # pylint: disable=invalid-commit  # the ledger's own connection
     try:
         yield cr, True
     except BaseException:
@@ -233,7 +235,9 @@ class _LedgerStatement:
         self.row_keys = [[f"r{index}_{column}" for column, _type in _ROW_COLUMNS] for index in range(rows)]
         companies = account._fields["company_ids"]
         Company = env["res.company"].sudo()
-        company_order = Company._order_to_sql(Company._order, Query(env, Company._table, SQL.identifier(Company._table)))
+        company_order = Company._order_to_sql(
+            Company._order, Query(env, Company._table, SQL.identifier(Company._table))
+        )
         unit_name = env["iap.service"]._field_to_sql("iap_service", "unit_name")
         guard = _POST_HOLD_GUARD if hold else _POST_MOVABLE_GUARD.format(access=access)
         self.code = _POST_QUERY.format(
@@ -247,7 +251,7 @@ class _LedgerStatement:
                 company_order=_mogrify(env.cr, company_order),
             ),
             values=", ".join(
-                "(" + ", ".join(f"%({key})s::{sqltype}" for key, (_c, sqltype) in zip(keys, _ROW_COLUMNS)) + ")"
+                "(" + ", ".join(f"%({key})s::{t}" for key, (_c, t) in zip(keys, _ROW_COLUMNS, strict=True)) + ")"
                 for keys in self.row_keys
             ),
             columns=", ".join(column for column, _type in _ROW_COLUMNS),
@@ -262,7 +266,9 @@ class _LedgerStatement:
         )
         # The same as a prepared statement of the ledger's kept connections (see
         # `_post_execute`): PostgreSQL parses and plans it once per connection.
-        types = dict(_PARAM_TYPES, **{key: t for keys in self.row_keys for key, (_c, t) in zip(keys, _ROW_COLUMNS)})
+        types = dict(_PARAM_TYPES)
+        for keys in self.row_keys:
+            types.update((key, sqltype) for key, (_c, sqltype) in zip(keys, _ROW_COLUMNS, strict=True))
         names = list(dict.fromkeys(_PARAM_RE.findall(self.code)))
         self.name = f"iap_credits_ledger_{next(_STATEMENT_NAMES)}"
         numbered = _PARAM_RE.sub(lambda match: f"${names.index(match[1]) + 1}", self.code).replace("%%", "%")

@@ -235,7 +235,7 @@ class TestFaults(CommittedAccountCase):
             account.invalidate_recordset()
             self.assertEqual(account.credit_balance, CREDITS + 5, "the caller sees its own movement")
             self.assertCommitted(CREDITS)  # nothing committed beside the caller's transaction
-            cr.commit()
+            cr.commit()  # pylint: disable=invalid-commit
             self.assertCommitted(CREDITS + 5)
         finally:
             cr.close()
