@@ -510,7 +510,12 @@ class IapCreditTransaction(models.Model):
             for (column, _type), key in zip(_ROW_COLUMNS, keys, strict=True):
                 params[key] = self._post_value(row, column, hold, origin_ref)
         params["dc"], params["dr"] = delta_credits, delta_reserved
-        account.flush_recordset()
+        # Pending writes of the caller on the account are flushed first: that locks the
+        # row in the caller's transaction, so the ledger moves its credits there (see
+        # `iap.account._ledger_uses_caller`). Nothing pending, as usual: nothing to look at.
+        transaction = self.env.transaction
+        if transaction.field_dirty or transaction.tocompute:
+            account.flush_recordset()
         keys = [row["idempotency_key"] for row in rows if row.get("idempotency_key")]
         if not account._ledger_uses_caller():
             with _ledger_cursor(self.env.registry) as (cr, autocommit):
