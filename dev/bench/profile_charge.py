@@ -62,7 +62,8 @@ def main():
         cpu, wall = time.process_time(), time.perf_counter()
         charges(args.charges, "timed")
         cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
-        print(f"{args.charges} charges: {cpu / args.charges * 1e6:.0f} µs CPU, {wall / args.charges * 1e6:.0f} µs wall a charge")
+        per_charge = 1e6 / args.charges
+        print(f"{args.charges} charges: {cpu * per_charge:.0f} µs CPU, {wall * per_charge:.0f} µs wall a charge")
 
 
 if __name__ == "__main__":
