@@ -5,10 +5,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 
-from odoo import api, fields, models
+from odoo import api, fields, models, tools
 from odoo.exceptions import AccessError, UserError
 from odoo.modules import module
-from odoo.tools import float_compare, float_is_zero, formatLang
+from odoo.tools import SQL, float_compare, float_is_zero, formatLang
 
 from odoo.addons.iap.tools.iap_tools import InsufficientCreditError
 
@@ -395,35 +395,81 @@ class IapAccount(models.Model):
         if self:
             self.env.cr.postrollback.data.setdefault(WRITTEN_ACCOUNTS, set()).update(self._ids)
 
-    def _credits_moved(self, rows):
-        """Hook of the ledger, run once after each movement of this account's credits.
-
-        The one place where the ledger announces a movement: features that react to it
-        (low-credit alerts, see ``iap_account_alert.py``) override it and call ``super()``;
-        the ledger knows nothing of them. It runs in the transaction of the movement,
-        before its commit, while the account row is still locked: an override may write
-        the account row (the caller's cache gets what it wrote) but must stay quick, and
-        must never call a gateway, send mail or move credits (trigger a cron instead).
-        The account's cache already holds its new balances, and that of ``rows`` their
-        values: reading them costs no query.
-
-        :param rows: the new `iap.credit.transaction` rows of the movement (at least one)
-        """
-
     def _credits_check_movable(self, credits):
+        """The checks of a new movement that need no query: a positive amount, and the
+        caller's access rights on accounts. Those that read the account (a local account,
+        one the caller's record rules let it read) are guards of the movement's statement
+        (`iap.credit.transaction._post`); when it is refused, :meth:`_credits_refusal`
+        says why."""
         self.ensure_one()
         if float_compare(credits, 0.0, precision_digits=4) <= 0:
             raise UserError(self.env._("The number of credits must be positive."))
+        if not self.env.su:
+            self.browse().check_access("read")  # the model's access rights (cached): no query
+
+    def _credits_refusal(self, credits):
+        """Why the ledger refused a new movement of ``credits``, as the error to raise: the
+        account is not local, the caller may not use it (record rules: a user never moves
+        credits of another company's account), else too few credits are available."""
+        self.ensure_one()
         if self.credit_mode != "local":
-            raise UserError(
+            return UserError(
                 self.env._(
                     "The account %(account)s uses Odoo IAP: its credits are not kept in this database.",
                     account=self.display_name,
                 )
             )
         if not self.env.su:
-            # Record rules: a user never moves credits of another company's account.
             self.check_access("read")
+        return self._credits_insufficient_error(credits)
+
+    @api.model
+    @tools.ormcache("self.env.uid", "self.env.su", "tuple(self.env['ir.rule']._compute_domain_context_values())")
+    def _ledger_access_condition(self):
+        """The caller's record rules on accounts, as a condition of the movement's statement
+        on the table ``iap_account`` (literal SQL text, ``%`` doubled), or ``""``.
+
+        Cached as ``ir.rule`` caches the rules' domain (same key, cleared with it), so
+        that a charge checks the caller's access in its own statement, at no query nor
+        domain evaluation of its own.
+        """
+        if self.env.su:
+            return ""
+        domain = self.env["ir.rule"]._compute_domain(self._name, "read")
+        if domain.is_true():
+            return ""
+        if domain.is_false():
+            return "\n           AND FALSE"
+        query = self.sudo().with_context(active_test=False)._search(domain)
+        if query._joins:
+            condition = SQL("%s IN %s", SQL.identifier(self._table, "id"), query.subselect())
+        else:
+            condition = query.where_clause
+        text = self.env.cr.mogrify(condition.code, condition.params).decode()
+        return "\n           AND " + text.replace("%", "%%")
+
+    @api.model
+    def _credits_moved_fields(self):
+        """Names of the account fields the ledger returns with each movement and puts in
+        the caches: those a movement changes, and those :meth:`_credits_moved` reads.
+        Extended by the listeners of the hook."""
+        return {*LEDGER_FIELDS, "balance"}
+
+    def _credits_moved(self, available):
+        """Hook: the credits of this account just moved; the new balances are in the cache.
+
+        Called in the ledger's transaction: right after the movement's commit when the
+        movement was a statement of its own (then what the hook writes is committed on
+        its own, at once), else before the commit, the account row locked. So a listener
+        derives what it writes from the account row as it is when it writes (another
+        movement may have committed since), keeps it cheap, and returns the names of the
+        account fields it wrote, so that the ledger hands their new values to the
+        caller's cache. A no-op here; the low-credit alerts override it.
+
+        :param float available: the available credits right after the movement
+        :return: a collection of field names
+        """
+        return ()
 
     def _credits_reserve(self, credits, description, reference=None, origin=None, expires_at=None):
         """Hold ``credits`` for work about to be done.
@@ -450,7 +496,7 @@ class IapAccount(models.Model):
             origin=origin,
         )
         if not hold:
-            raise self._credits_insufficient_error(credits)
+            raise self._credits_refusal(credits)
         return hold
 
     def _credits_capture(self, hold, credits=None, description=None, record=None):
@@ -590,7 +636,7 @@ class IapAccount(models.Model):
         existing = self._credits_find_movement(idempotency_key)
         if existing:
             return existing
-        return Transaction._post(
+        posted = Transaction._post(
             self,
             [
                 {
@@ -603,6 +649,9 @@ class IapAccount(models.Model):
             ],
             origin=origin,
         )
+        if not posted:
+            raise self._credits_refusal(credits)
+        return posted
 
     def _credits_find_movement(self, idempotency_key):
         """The ledger row recorded on this account under ``idempotency_key``, if any."""
@@ -642,7 +691,7 @@ class IapAccount(models.Model):
             origin=origin,
         )
         if not posted:
-            raise self._credits_insufficient_error(credits)
+            raise self._credits_refusal(credits)
         return posted
 
     def _credits_insufficient_error(self, credits):

@@ -3,9 +3,9 @@
 
 This is `iap.account`, in a file of its own so that the alert feature stays one
 readable unit and merges with parallel work on ``iap_account.py`` stay trivial. The
-ledger knows nothing of it: alerts extend the ledger's hook
-``iap.account._credits_moved``, which announces every movement. The alert job, which
-emails the due alerts, is in ``iap_account_alert_job.py``.
+ledger announces each movement through the hook ``iap.account._credits_moved``; this
+file listens to it. The alert job, which emails the due alerts, is in
+``iap_account_alert_job.py``.
 
 How an alert happens (one alert per crossing):
 
@@ -13,12 +13,13 @@ How an alert happens (one alert per crossing):
   stored normalized in ``warning_levels``. ``warning_next_level`` is the level below
   which the next alert is due; ``warning_alert_level`` the lowest level the account
   was alerted (or is due to be alerted) for, while it stays below it.
-* When credits move, :meth:`_credits_moved` hands the new available credits to
-  :meth:`_warning_check_move`, which compares them with those two cached values: no
-  query at all while the account has no levels or stays on the same side of them.
-  On a crossing, one ``UPDATE`` of the (already locked) account row moves the state,
-  and a crossing down also triggers the alert job: mails are never rendered or sent
-  inside the transaction that moves credits.
+* When credits move, the ledger's hook (:meth:`_credits_moved`) hands the new
+  available credits to :meth:`_warning_check_move`, which compares them with those
+  two cached values: no query at all while the account has no levels or stays on the
+  same side of them. On a crossing, one ``UPDATE`` of the account row moves the state,
+  computed from the row as committed (so a concurrent movement never makes it miss
+  nor double a crossing), and a crossing down also triggers the alert job: mails are
+  never rendered or sent inside the transaction that moves credits.
   Each crossing down increments ``warning_alert_seq``; the alert of crossing *n* is
   due until the job has logged an `iap.credit.alert` with that sequence.
 * A top-up to the alerted level or above re-arms the account for that level; a
@@ -205,24 +206,34 @@ class IapAccount(models.Model):
     # ALERT STATE — private
     # ------------------------------------------------------------
 
-    def _credits_moved(self, rows):
-        """Override of the ledger's hook: move the alert state when the available credits
-        crossed a level (see :meth:`_warning_check_move`)."""
-        last = rows.browse(max(rows.ids))
-        self._warning_check_move(last.balance_after - last.reserved_after)
-        return super()._credits_moved(rows)
+    @api.model
+    def _credits_moved_fields(self):
+        """Override of the ledger's hook: the two values :meth:`_warning_check_move` compares
+        come back with each movement, in the cache before the hook runs."""
+        return super()._credits_moved_fields() | {"warning_next_level", "warning_alert_level"}
+
+    def _credits_moved(self, available):
+        """Override of the ledger's hook: move the alert state on a crossing."""
+        written = super()._credits_moved(available)
+        if self._warning_check_move(available):
+            return [*written, *ALERT_STATE_FIELDS]
+        return written
 
     def _warning_check_move(self, available):
-        """Hot path, run after each movement of credits: move the alert state on a crossing.
+        """Hot path, called when credits moved: move the alert state on a crossing.
 
-        Reads only values already in the cache (the ledger loaded the account row), so
-        an account without levels, or still on the same side of them, costs no query.
+        Reads only values already in the cache (the ledger returns them with the
+        movement), so an account without levels, or still on the same side of them,
+        costs no query.
 
         :param float available: the available credits right after the movement
+        :return: whether the alert state was evaluated again (and so written)
         """
         next_level, alert_level = self.warning_next_level, self.warning_alert_level
         if (next_level and available < next_level) or (alert_level and available >= alert_level):
             self._warning_update_states()
+            return True
+        return False
 
     def _warning_reset(self):
         """Forget the alert state of these accounts (their levels changed) and evaluate it anew."""
@@ -255,6 +266,11 @@ class IapAccount(models.Model):
         becomes the lowest level it is still below, if any. When alerts got queued, the
         alert job is triggered.
 
+        The crossings are read with the rows' locks (``FOR NO KEY UPDATE``): a row that
+        another transaction changed meanwhile (a movement, the hook of another one, the
+        job's catch-up) is read again once that one committed, at READ COMMITTED, so two
+        of them never count one crossing twice.
+
         :return: the ids of the accounts whose alert got queued
         """
         where = SQL("a.id = ANY(%s)", self.ids) if self else SQL("TRUE")
@@ -269,6 +285,7 @@ class IapAccount(models.Model):
                       FROM iap_account a
                      WHERE a.credit_mode = 'local' AND a.warning_levels IS NOT NULL AND %(where)s
                        AND (a.credit_available < a.warning_next_level OR a.credit_available >= a.warning_alert_level)
+                       FOR NO KEY UPDATE OF a
                 )
                 UPDATE iap_account a
                    SET warning_alert_level = c.level,

@@ -1,15 +1,17 @@
 # Part of iap_credits. See LICENSE file for full copyright and licensing details.
 
+import itertools
 import os
+import re
 import threading
+import weakref
 from contextlib import contextmanager, nullcontext
 
 import psycopg2.errors
-import psycopg2.extensions
 
 from odoo import api, fields, models, sql_db
 from odoo.exceptions import UserError
-from odoo.tools import SQL
+from odoo.tools import SQL, Query
 
 # Kinds whose rows change the settled balance; the others only move holds.
 KINDS = [
@@ -37,23 +39,25 @@ _ROW_COLUMNS = [
     ("origin_ref", "varchar"),
     ("is_test", "bool"),
 ]
-_ROW_PLACEHOLDERS = "(" + ", ".join(f"%s::{sqltype}" for _column, sqltype in _ROW_COLUMNS) + ")"
 
-# The statement of `_post`: the UPDATE of the account row (its lock, the guard, the new
-# balances) feeding the INSERT of the ledger rows. See `_post`.
+# The statement of `_post`: the UPDATE of the account row (its lock, the guards, the new
+# balances) feeding the INSERT of the ledger rows. Its text only depends on the shape of
+# the movement (see `_LedgerStatement`); every value is a parameter. The account table
+# keeps its own name as alias: the condition of the record rules is compiled for it.
 _POST_QUERY = """
     WITH acc AS (
-        UPDATE iap_account a
-           SET credit_balance = a.credit_balance + %(dc)s,
-               credit_reserved = a.credit_reserved + %(dr)s,
-               credit_available = a.credit_available + %(dc)s - %(dr)s,
-               transaction_count = a.transaction_count + %(count)s,
-               balance = CASE WHEN a.credit_mode = 'local'
-                              THEN trim_scale(a.credit_balance + %(dc)s)::text || %(unit)s
-                              ELSE a.balance END
-         WHERE a.id = %(account)s
-           AND (a.credit_available + %(dc)s - %(dr)s >= 0 OR %(dc)s - %(dr)s >= 0){hold_guard}
-     RETURNING a.*
+        UPDATE iap_account
+           SET credit_balance = iap_account.credit_balance + %(dc)s,
+               credit_reserved = iap_account.credit_reserved + %(dr)s,
+               credit_available = iap_account.credit_available + %(dc)s - %(dr)s,
+               transaction_count = iap_account.transaction_count + %(count)s,
+               balance = CASE WHEN iap_account.credit_mode = 'local'
+                              THEN trim_scale(iap_account.credit_balance + %(dc)s)::text
+                                   || COALESCE(' ' || NULLIF(({unit}), ''), '')
+                              ELSE iap_account.balance END
+         WHERE iap_account.id = %(account)s
+           AND (iap_account.credit_available + %(dc)s - %(dr)s >= 0 OR %(dc)s - %(dr)s >= 0){guard}
+     RETURNING iap_account.id, iap_account.service_id, {account_returning}
     ), ins AS (
     INSERT INTO iap_credit_transaction (
         account_id, service_id, kind, credits, credits_used, reserved_change, balance_after, reserved_after,
@@ -64,18 +68,39 @@ _POST_QUERY = """
            CASE WHEN v.kind = 'capture' THEN -v.credits ELSE 0 END, v.reserved_change,
            acc.credit_balance - v.balance_offset, acc.credit_reserved - v.reserved_offset,
            v.description, v.reference, v.idempotency_key, v.hold_id, v.hold_expires_at,
-           v.origin_ref, v.is_test, %(uid)s, %(company)s, %(now)s, %(uid)s, %(now)s, %(uid)s, %(now)s
-      FROM acc, (VALUES %(values)s) AS v({columns})
-    RETURNING *
+           v.origin_ref, v.is_test, %(uid)s, {company}, %(now)s, %(uid)s, %(now)s, %(uid)s, %(now)s
+      FROM acc, (VALUES {values}) AS v({columns})
+    RETURNING {returning}
     )
-    SELECT ins.id, {returning}, {account_returning} FROM ins, acc ORDER BY ins.id
+    SELECT {selected} FROM ins, acc ORDER BY ins.id
 """
+# A closure (capture, release) moves the credits of a hold not closed yet.
+_POST_HOLD_GUARD = """
+           AND NOT EXISTS (SELECT 1 FROM iap_credit_transaction c WHERE c.hold_id = %(hold)s)"""
+# A new movement (reservation, grant, debit) moves the credits of a local account the
+# caller may read (`iap.account._ledger_access_condition`): the checks of
+# `iap.account._credits_check_movable` done in the statement, not by queries before it.
+_POST_MOVABLE_GUARD = """
+           AND iap_account.credit_mode = 'local'{access}"""
+# The company of the rows: the current company when the account serves it (or serves all
+# companies), else the first of the account's companies (`res.company` order).
+_POST_COMPANY = """COALESCE(
+        (SELECT rel.{company_column} FROM {company_relation} rel
+           JOIN res_company ON res_company.id = rel.{company_column}
+          WHERE rel.{account_column} = acc.id
+          ORDER BY rel.{company_column} = %(company)s DESC, {company_order} LIMIT 1),
+        %(company)s)"""
+# The unit of the account's service in the caller's language, for the stored text `balance`.
+_POST_UNIT = "SELECT {unit_name} FROM iap_service WHERE iap_service.id = iap_account.service_id"
 # The unique constraint of idempotency keys (`_idempotency_key_unique`), as PostgreSQL names it.
 IDEMPOTENCY_CONSTRAINT = "iap_credit_transaction_idempotency_key_unique"
 
 
 _READ_COMMITTED = "SET TRANSACTION ISOLATION LEVEL READ COMMITTED"
+_SESSION_READ_COMMITTED = "SET SESSION CHARACTERISTICS AS TRANSACTION ISOLATION LEVEL READ COMMITTED"
 _CACHEABLE_FIELDS = {}
+# A field the hook changed that the caller must read again (see `_ledger_changed_by_hook`).
+_UNCACHED = object()
 
 # Idle cursors of the ledger's own transactions, per (process, registry): borrowing a pool
 # connection, resetting it and building a cursor cost more than a movement's statement,
@@ -89,9 +114,14 @@ _LEDGER_CURSORS_IDLE = 4  # idle cursors kept per registry; more are closed
 
 @contextmanager
 def _ledger_cursor(registry):
-    """A cursor of the ledger's own transactions, at READ COMMITTED, set once per connection
-    (psycopg2 then opens each transaction with ``BEGIN ISOLATION LEVEL READ COMMITTED``:
-    no statement of its own). Whatever the block did not commit is rolled back."""
+    """A cursor of the ledger's own transactions, at READ COMMITTED, and whether it can run
+    a movement as a single statement in autocommit (see `_post_execute`). Whatever the
+    block did not commit is rolled back.
+
+    A kept cursor's session is set once per connection: READ COMMITTED is the session's
+    default, and psycopg2's session characteristics are left to the server's defaults, so
+    that psycopg2 opens a transaction with a plain ``BEGIN`` and switching the connection
+    to autocommit and back costs no statement."""
     key = (os.getpid(), id(registry))
     cr = None
     # A registry in test mode (an HttpCase's) has its `cursor` patched to hand out test
@@ -111,14 +141,17 @@ def _ledger_cursor(registry):
         if in_test_mode or not isinstance(cr, sql_db.Cursor):  # never kept, nor reconfigured
             try:
                 cr.execute(_READ_COMMITTED)
-                yield cr
+                yield cr, False
             finally:
                 cr.close()
             return
-        # Given back to the pool when closed: the pool's next cursor sets its own isolation.
-        cr._cnx.set_session(isolation_level=psycopg2.extensions.ISOLATION_LEVEL_READ_COMMITTED)
+        # Given back to the pool when closed: the pool resets the session of a connection
+        # it lends again, and its next cursor sets its own isolation.
+        cr._cnx.set_session(isolation_level="DEFAULT", readonly="DEFAULT", deferrable="DEFAULT")
+        cr.execute(_SESSION_READ_COMMITTED)
+        cr.commit()  # pylint: disable=invalid-commit  # the ledger's own connection
     try:
-        yield cr
+        yield cr, True
     except BaseException:
         cr.close()  # rolls back; a cursor that failed is not reused
         raise
@@ -149,8 +182,110 @@ def _cacheable_fields(records):
     return _CACHEABLE_FIELDS[key]
 
 
-_POST_HOLD_GUARD = """
-           AND NOT EXISTS (SELECT 1 FROM iap_credit_transaction c WHERE c.hold_id = %(hold)s)"""
+# Statements of `_post`, per model class (one per registry) and shape of movement.
+_STATEMENTS = weakref.WeakKeyDictionary()
+_STATEMENTS_KEPT = 64  # shapes kept per registry (they vary with the callers' record rules)
+_STATEMENT_NAMES = itertools.count(1)
+_PARAM_RE = re.compile(r"%\((\w+)\)s")
+# The SQL types of the statement's parameters other than the rows' values.
+_PARAM_TYPES = {
+    "dc": "numeric",
+    "dr": "numeric",
+    "count": "int4",
+    "account": "int4",
+    "hold": "int4",
+    "uid": "int4",
+    "company": "int4",
+    "now": "timestamp",
+}
+
+
+def _mogrify(cr, sql):
+    """``sql`` as literal text for a statement with named parameters (its ``%`` doubled)."""
+    return cr.mogrify(sql.code, sql.params).decode().replace("%", "%%")
+
+
+class _LedgerStatement:
+    """The text of `_post`'s statement for one shape of movement, and where its result
+    carries what: built once per shape (the number of rows, a closure or a new movement,
+    the caller's record rules on accounts, the caller's language), then only values change.
+    """
+
+    __slots__ = (
+        "account_fields",
+        "account_start",
+        "after_index",
+        "code",
+        "execute",
+        "name",
+        "prepare",
+        "row_fields",
+        "row_keys",
+    )
+
+    def __init__(self, transactions, account, rows, hold, access):
+        env = transactions.env
+        self.row_fields = _cacheable_fields(transactions)
+        names = ("credit_balance", "credit_reserved", *sorted(account._credits_moved_fields()))
+        self.account_fields = [account._fields[name] for name in dict.fromkeys(names)]
+        self.account_start = 1 + len(self.row_fields)
+        row_names = [field.name for field in self.row_fields]
+        self.after_index = (1 + row_names.index("balance_after"), 1 + row_names.index("reserved_after"))
+        self.row_keys = [[f"r{index}_{column}" for column, _type in _ROW_COLUMNS] for index in range(rows)]
+        companies = account._fields["company_ids"]
+        Company = env["res.company"].sudo()
+        company_order = Company._order_to_sql(
+            Company._order, Query(env, Company._table, SQL.identifier(Company._table))
+        )
+        unit_name = env["iap.service"]._field_to_sql("iap_service", "unit_name")
+        guard = _POST_HOLD_GUARD if hold else _POST_MOVABLE_GUARD.format(access=access)
+        self.code = _POST_QUERY.format(
+            unit=_POST_UNIT.format(unit_name=_mogrify(env.cr, unit_name)),
+            guard=guard,
+            account_returning=", ".join(f'iap_account."{field.name}"' for field in self.account_fields),
+            company=_POST_COMPANY.format(
+                company_column=companies.column2,
+                company_relation=companies.relation,
+                account_column=companies.column1,
+                company_order=_mogrify(env.cr, company_order),
+            ),
+            values=", ".join(
+                "(" + ", ".join(f"%({key})s::{t}" for key, (_c, t) in zip(keys, _ROW_COLUMNS, strict=True)) + ")"
+                for keys in self.row_keys
+            ),
+            columns=", ".join(column for column, _type in _ROW_COLUMNS),
+            returning=", ".join(["id", *(f'"{name}"' for name in row_names)]),
+            selected=", ".join(
+                [
+                    "ins.id",
+                    *(f'ins."{name}"' for name in row_names),
+                    *(f'acc."{field.name}"' for field in self.account_fields),
+                ]
+            ),
+        )
+        # The same as a prepared statement of the ledger's kept connections (see
+        # `_post_execute`): PostgreSQL parses and plans it once per connection.
+        types = dict(_PARAM_TYPES)
+        for keys in self.row_keys:
+            types.update((key, sqltype) for key, (_c, sqltype) in zip(keys, _ROW_COLUMNS, strict=True))
+        names = list(dict.fromkeys(_PARAM_RE.findall(self.code)))
+        self.name = f"iap_credits_ledger_{next(_STATEMENT_NAMES)}"
+        numbered = _PARAM_RE.sub(lambda match: f"${names.index(match[1]) + 1}", self.code).replace("%%", "%")
+        self.prepare = f"PREPARE {self.name} ({', '.join(types[name] for name in names)}) AS {numbered}"
+        self.execute = f"EXECUTE {self.name} ({', '.join(f'%({name})s' for name in names)})"
+
+    @classmethod
+    def get(cls, transactions, account, rows, hold):
+        """The statement of this shape, built at its first use."""
+        access = None if hold else account._ledger_access_condition()
+        key = (rows, bool(hold), access, transactions.env.lang)
+        statements = _STATEMENTS.setdefault(type(transactions), {})
+        statement = statements.get(key)
+        if statement is None:
+            if len(statements) >= _STATEMENTS_KEPT:
+                statements.clear()
+            statement = statements[key] = cls(transactions, account, rows, hold, access)
+        return statement
 
 
 class IapCreditTransaction(models.Model):
@@ -317,20 +452,23 @@ class IapCreditTransaction(models.Model):
         """Append ``rows`` to the ledger of ``account`` and update its stored balances.
 
         One SQL statement does it: an ``UPDATE`` of the account row, which takes its row
-        lock and checks the guard, feeding the ``INSERT`` of the rows, which read the new
+        lock and checks the guards, feeding the ``INSERT`` of the rows, which read the new
         balances from it. The statement runs in the ledger's own short transaction (see
-        :meth:`_ledger_transaction`), at READ COMMITTED, committed at once: a worker
-        that finds the row locked by another movement waits for that commit, then
-        PostgreSQL re-checks the guard on the newest version of the row. So a movement
-        never fails because another worker moved credits first, and the row lock lasts
-        the statement and its commit — never a gateway call nor the caller's transaction.
+        :func:`_ledger_cursor`), at READ COMMITTED, committed at once: a worker that
+        finds the row locked by another movement waits for that commit, then PostgreSQL
+        re-checks the guards on the newest version of the row. So a movement never fails
+        because another worker moved credits first, and the row lock lasts the statement
+        and its commit — never a gateway call nor the caller's transaction.
 
-        The guard refuses the statement (no row changes) when the movement would take
-        the available credits below zero, or, with ``hold``, when that reservation was
-        already closed by a capture or a release. The subquery of that last check is not
-        re-evaluated when the statement waited for the row lock; two closures of one hold
-        racing each other are told apart by the idempotency key of their first row
-        (``hold:<id>:close``), unique per account: the later one changes nothing.
+        The guards refuse the statement (no row changes) when the movement would take
+        the available credits below zero; for a new movement (no ``hold``), when the
+        account is not local or the caller's record rules hide it (the checks of
+        `iap.account._credits_check_movable`, made here rather than by queries before
+        the movement); with ``hold``, when that reservation was already closed by a
+        capture or a release. The subquery of that last check is not re-evaluated when
+        the statement waited for the row lock; two closures of one hold racing each other
+        are told apart by the idempotency key of their first row (``hold:<id>:close``),
+        unique per account: the later one changes nothing.
 
         The values the statement returns (the new rows, the account's new balances) are
         put in the caller's cache: the caller's transaction, whose snapshot may predate
@@ -347,63 +485,58 @@ class IapCreditTransaction(models.Model):
             a gateway accepted); it must not write the account row
         :return: the new rows; when an idempotency key of ``rows`` is already recorded,
             the rows recorded under those keys (nothing moves); an empty recordset when
-            the guard refused
+            a guard refused
         """
         account.ensure_one()
-        delta_credits = sum(row["credits"] for row in rows)
-        delta_reserved = sum(row.get("reserved_change", 0.0) for row in rows)
+        statement = _LedgerStatement.get(self, account, len(rows), hold)
+        delta_credits = delta_reserved = 0.0
+        now = fields.Datetime.now()
+        params = {
+            "count": len(rows),
+            "account": account.id,
+            "hold": hold.id if hold else None,
+            "uid": self.env.uid,
+            "company": self.env.company.id,
+            "now": now,
+        }
+        origin_ref = f"{origin._name},{origin.id}" if origin else None
         # Running balances: the row i's "after" values are the final ones less what the
         # rows after it add.
-        suffix_credits = suffix_reserved = 0.0
-        for row in reversed(rows):
-            row["balance_offset"], row["reserved_offset"] = suffix_credits, suffix_reserved
-            suffix_credits += row["credits"]
-            suffix_reserved += row.get("reserved_change", 0.0)
-        origin_ref = f"{origin._name},{origin.id}" if origin else None
-        # One placeholder per value, typed, in the order of _ROW_COLUMNS: built as a single
-        # SQL object (this runs for every movement; nested SQL objects cost more than the query).
-        values = SQL(
-            ", ".join([_ROW_PLACEHOLDERS] * len(rows)),
-            *(self._post_value(row, column, hold, origin_ref) for row in rows for column, _type in _ROW_COLUMNS),
-        )
-        unit = account.sudo().service_id.unit_name or ""
-        account.flush_recordset()
-        cached_fields, account_fields = _cacheable_fields(self), _cacheable_fields(account)
-        # The statement's text is fixed but for these names; only values are parameters.
-        code = _POST_QUERY.format(
-            hold_guard=_POST_HOLD_GUARD if hold else "",
-            columns=", ".join(column for column, _type in _ROW_COLUMNS),
-            returning=", ".join(f'ins."{field.name}"' for field in cached_fields),
-            account_returning=", ".join(f'acc."{field.name}"' for field in account_fields),
-        )
-        query = SQL(
-            code,
-            dc=delta_credits,
-            dr=delta_reserved,
-            count=len(rows),
-            unit=f" {unit}" if unit else "",
-            account=account.id,
-            hold=hold.id if hold else None,
-            uid=self.env.uid,
-            company=self._post_company(account).id,
-            now=fields.Datetime.now(),
-            values=values,
-        )
+        for row, keys in zip(reversed(rows), reversed(statement.row_keys), strict=True):
+            row["balance_offset"], row["reserved_offset"] = delta_credits, delta_reserved
+            delta_credits += row["credits"]
+            delta_reserved += row.get("reserved_change", 0.0)
+            for (column, _type), key in zip(_ROW_COLUMNS, keys, strict=True):
+                params[key] = self._post_value(row, column, hold, origin_ref)
+        params["dc"], params["dr"] = delta_credits, delta_reserved
+        # Pending writes of the caller on the account are flushed first: that locks the
+        # row in the caller's transaction, so the ledger moves its credits there (see
+        # `iap.account._ledger_uses_caller`). Nothing pending, as usual: nothing to look at.
+        transaction = self.env.transaction
+        if transaction.field_dirty or transaction.tocompute:
+            account.flush_recordset()
         keys = [row["idempotency_key"] for row in rows if row.get("idempotency_key")]
         if not account._ledger_uses_caller():
-            with _ledger_cursor(self.env.registry) as cr:
-                posted = self._post_execute(self.env(cr=cr), account, query, keys, record, hold)
+            with _ledger_cursor(self.env.registry) as (cr, autocommit):
+                posted = self._post_execute(
+                    self.env(cr=cr), account, statement, params, keys, record, hold, autocommit=autocommit
+                )
                 if posted is not None:
                     return self.browse(posted.ids)
         # The caller's transaction: see `iap.account._ledger_uses_caller`.
         account._ledger_mark_written()
-        posted = self._post_execute(self.env, account, query, keys, record, hold)
+        posted = self._post_execute(self.env, account, statement, params, keys, record, hold)
         return self.browse() if posted is None else posted
 
     @api.model
-    def _post_execute(self, env, account, query, keys, record, hold=None):
+    def _post_execute(self, env, account, statement, params, keys, record, hold=None, autocommit=False):
         """Run the statement of :meth:`_post` in ``env`` (the ledger's transaction or the
         caller's) and put what it returns in the caches of both transactions.
+
+        With ``autocommit`` (a kept cursor of the ledger) and no ``record``, the statement
+        is its own transaction: PostgreSQL commits it before answering, so the account row
+        is locked only while the server runs it — no round trip, no Python of this process
+        in between — and a movement costs one round trip (no ``BEGIN``, no ``COMMIT``).
 
         :return: the rows (of ``env``), as :meth:`_post` says, or None when the account row
             does not exist for ``env`` (it is not committed yet)
@@ -411,10 +544,15 @@ class IapCreditTransaction(models.Model):
         own = env.cr is not self.env.cr
         if record:
             record(env)
+        single = autocommit and not record
         try:
             # In the caller's transaction a duplicate key must not abort it.
             with env.cr.savepoint(flush=False) if keys and not own else nullcontext():
-                result = env.execute_query(query)
+                if single:
+                    self._post_single(env.cr, statement, params)
+                else:
+                    env.cr.execute(statement.code, params)
+                result = env.cr.fetchall()
         except psycopg2.errors.UniqueViolation as error:
             if error.diag.constraint_name != IDEMPOTENCY_CONSTRAINT:
                 raise
@@ -431,58 +569,84 @@ class IapCreditTransaction(models.Model):
                 # Refused because the hold is closed: its closing rows, as the ledger has them now.
                 return self._ledger_find_rows(env, [("hold_id", "=", hold.id)])
             return env["iap.credit.transaction"]
-        columns = list(zip(*result, strict=True))
-        self._ledger_accept(env, account, columns)
-        return env["iap.credit.transaction"].browse(columns[0])
+        return self._ledger_accept(env, account, statement, result, committed=single)
 
     @api.model
-    def _ledger_accept(self, env, account, columns):
-        """Put what the movement returned in the caches, announce the movement
-        (`iap.account._credits_moved`) and, in the ledger's own transaction, commit it
-        (then hand what the hook changed to the caller)."""
-        own = env.cr is not self.env.cr
-        cached_fields, account_fields = _cacheable_fields(self), _cacheable_fields(account)
-        split = len(cached_fields) + 1
-        targets = [env] if not own else [env, account.env]
-        for index, target in enumerate(targets):
-            target_account = account.with_env(target)
-            # Newer than the caller's snapshot: replace what it cached, never re-read it.
-            # Overwriting the cached values is their invalidation; nothing of the account is
-            # dirty (`_post` flushed it, the ledger's transaction does not write it).
-            target_account.invalidate_recordset(["transaction_ids"], flush=False)
-            for field, value in zip(account_fields, columns[split:], strict=True):
-                field._update_cache(target_account, value[0])
-            posted = self.with_env(target).browse(columns[0])
-            for field, column_values in zip(cached_fields, columns[1:split], strict=True):
-                field._insert_cache(posted, column_values)
-            if index:
-                continue
-            # Announced in the transaction of the movement: it holds the account's row lock
-            # already, and a caller whose snapshot predates the ledger's commit must never
-            # write the account row.
-            target_account._credits_moved(posted)
-            if own:
-                changed = self._ledger_changed_by_hook(env, account, account_fields)
-                # At once: the account row stays locked until this commit.
-                env.cr.commit()  # pylint: disable=invalid-commit  # the ledger's own transaction
-        if own:
-            for field, value in changed.items():
-                account.invalidate_recordset([field.name])
-                field._update_cache(account, value)
+    def _post_single(self, cr, statement, params):
+        """Run ``statement`` on a kept ledger cursor as a transaction of its own (autocommit),
+        prepared once per cursor: a cursor keeps its connection until it is closed, and the
+        pool discards a connection's prepared statements before lending it again."""
+        cnx = cr._cnx
+        prepared = cr.__dict__.setdefault("_iap_credits_prepared", set())
+        cnx.autocommit = True
+        try:
+            if statement.name not in prepared:
+                cr.execute(statement.prepare)
+                prepared.add(statement.name)
+            cr.execute(statement.execute, params)
+        finally:
+            cnx.autocommit = False
 
     @api.model
-    def _ledger_changed_by_hook(self, env, account, account_fields):
-        """What the movement hook wrote on the account row (it invalidates what it writes),
-        read in the ledger's transaction before its commit, for the caller's cache: the
-        caller's snapshot cannot see it. No query when the hook wrote nothing.
+    def _ledger_accept(self, env, account, statement, result, committed=False):
+        """Announce the movement (the account's hook, with the new balances in the cache of
+        ``env``), commit what is not committed yet, then put what the statement returned
+        in the caller's cache: the new rows, and the account fields it changed.
 
-        :return: ``{field: cache value}``
+        A movement that was its own transaction (``committed``) is announced right after
+        its commit, and what the hook writes is then a short transaction of its own;
+        otherwise the hook runs before the commit, the account row locked. Either way the
+        hook derives what it writes from the account row as it is when it writes (see
+        `iap.account._credits_moved`).
+
+        :return: the new rows, in ``env``
         """
-        stale = [field for field in account_fields if account.id not in field._get_cache(env)]
-        if not stale:
-            return {}
-        account.with_env(env).fetch([field.name for field in stale])
-        return {field: field._get_cache(env)[account.id] for field in stale}
+        own = env.cr is not self.env.cr
+        account_id = account.id
+        start = statement.account_start
+        first, last = result[0], result[-1]
+        for field, value in zip(statement.account_fields, first[start:], strict=True):
+            field._get_cache(env)[account_id] = value
+        balance_index, reserved_index = statement.after_index
+        changed = account.with_env(env)._credits_moved(last[balance_index] - last[reserved_index])
+        changed_values = self._ledger_changed_by_hook(env, account, changed) if changed and own else {}
+        if own:
+            if changed or not committed:
+                # At once: until this commit the account row stays locked.
+                env.cr.commit()  # pylint: disable=invalid-commit  # the ledger's own transaction
+            # Newer than the caller's snapshot: replace what it cached, never re-read it.
+            # Nothing of the account is dirty (`_post` flushed it, the ledger's
+            # transaction does not write it).
+            caller = self.env
+            for field, value in zip(statement.account_fields, first[start:], strict=True):
+                field._get_cache(caller)[account_id] = value
+            for field, value in changed_values.items():
+                if value is _UNCACHED:
+                    field._invalidate_cache(caller, [account_id])
+                else:
+                    field._get_cache(caller)[account_id] = value
+        for name in ("transaction_ids", "recent_transaction_ids"):
+            account._fields[name]._invalidate_cache(self.env, [account_id])
+        ids = [row[0] for row in result]
+        posted = self.browse(ids)
+        for index, field in enumerate(statement.row_fields, 1):
+            field._insert_cache(posted, [row[index] for row in result])
+        return env["iap.credit.transaction"].browse(ids)
+
+    @api.model
+    def _ledger_changed_by_hook(self, env, account, changed):
+        """What the hook wrote on the account row (the fields it named), read in ``env``
+        before the ledger's commit, for the caller's cache: the caller's snapshot cannot
+        see it. Fields that are not stored columns are only to be invalidated.
+
+        :return: ``{field: cache value, or _UNCACHED}``
+        """
+        fields_ = [account._fields[name] for name in changed]
+        stored = [field for field in fields_ if field.store and field.column_type]
+        if stored:
+            account.with_env(env).fetch([field.name for field in stored])
+        cache = {field: field._get_cache(env).get(account.id, _UNCACHED) for field in stored}
+        return {field: cache.get(field, _UNCACHED) for field in fields_}
 
     @api.model
     def _ledger_find_rows(self, env, domain):
@@ -493,20 +657,6 @@ class IapCreditTransaction(models.Model):
             for field in _cacheable_fields(self):
                 field._insert_cache(rows, [field.convert_to_cache(row[field.name], row) for row in found])
         return found
-
-    @api.model
-    def _post_company(self, account):
-        """The company of the rows of ``account``: the account's, not the caller's.
-
-        A cron or a superuser working in the main company may move the credits of another
-        company's account. An account of several companies records the current company
-        when it is one of them (the work was done for it), else the first of them; a
-        shared account (no company) records the current company.
-        """
-        companies = account.sudo().company_ids
-        if not companies or self.env.company in companies:
-            return self.env.company
-        return companies[:1]
 
     @staticmethod
     def _post_value(row, column, hold, origin_ref):

@@ -222,6 +222,24 @@ class TestFaults(CommittedAccountCase):
                 time.sleep(0.05)
         self.fail(f"{count} workers never waited for the account row")
 
+    def test_movements_stay_in_the_caller_transaction_while_modules_load(self):
+        """While the registry is not ready (modules installing or upgrading, whose loading
+        transaction may hold a table lock on iap_account), the ledger moves credits in the
+        caller's transaction rather than in a committed transaction of its own."""
+        cr, account = self._worker()
+        try:
+            self.assertFalse(account._ledger_uses_caller(), "a worker's movements are the ledger's own transactions")
+            self.patch(self.registry, "ready", False)  # as while modules load
+            self.assertTrue(account._ledger_uses_caller())
+            account._credits_grant(5, "Granted while modules load")
+            account.invalidate_recordset()
+            self.assertEqual(account.credit_balance, CREDITS + 5, "the caller sees its own movement")
+            self.assertCommitted(CREDITS)  # nothing committed beside the caller's transaction
+            cr.commit()  # pylint: disable=invalid-commit
+            self.assertCommitted(CREDITS + 5)
+        finally:
+            cr.close()
+
     # ------------------------------------------------------------
     # CRASH POINTS (see the table of `iap.credit.dispatch`)
     # ------------------------------------------------------------
