@@ -1,14 +1,16 @@
 """Charge latency: one `_credits_charge` of 1 credit against the bare SQL floor.
 
 A charge is a hold and a capture (two ledger movements) with the service's block in a
-savepoint; each movement runs in the ledger's own transaction and is committed at once.
-The floor is the bare SQL of exactly those statements and commits: twice (hold, capture)
-``SET TRANSACTION ISOLATION LEVEL READ COMMITTED``, one UPDATE of the account row, one
-INSERT of a ledger row carrying the columns a movement writes (account, service, kind,
-amounts, description, reference, user, company, dates), and a COMMIT, through a cursor of
-its own as the ledger's. The caller's transaction is committed every 50 pairs (untimed).
-Charges and floor operations alternate one by one, so that the machine's noise falls on
-both alike and their ratio holds.
+savepoint on the caller's cursor; each movement is one statement, prepared once on a
+kept ledger connection and run in autocommit (its own transaction, committed by
+PostgreSQL before it answers). The floor is the bare SQL of exactly those statements:
+on the caller's cursor ``SAVEPOINT``/``RELEASE``, and twice (hold, capture), on a cursor
+of its own in autocommit, one prepared statement whose guarded UPDATE of the account row
+feeds the INSERT of a ledger row carrying the columns a movement writes (account,
+service, kind, amounts, description, reference, user, company, dates). The caller's
+transaction is committed every 50 pairs (untimed). Charges and floor operations
+alternate one by one, so that the machine's noise falls on both alike and their ratio
+holds.
 """
 
 from common import DESCRIPTION, Stopwatch, admin_env, at_most, info, median_ms, p99_ms
@@ -17,11 +19,25 @@ TARGET_RATIO = 3.0
 BLOCK = 50  # charge + floor pairs per transaction
 WARMUP = 100
 
-FLOOR_UPDATE = """
-    UPDATE iap_account
-       SET credit_balance = credit_balance - 1, credit_available = credit_available - 1
-     WHERE id = %s
+# The floor's movement: the guarded UPDATE feeding the INSERT, as one prepared statement.
+FLOOR_PREPARE = """
+    PREPARE iap_credits_floor_movement(int, int, varchar, varchar, int, int) AS
+      WITH moved AS (
+        UPDATE iap_account
+           SET credit_balance = credit_balance - 1, credit_available = credit_available - 1
+         WHERE id = $1 AND credit_available >= 1
+     RETURNING credit_balance, credit_reserved
+      )
+      INSERT INTO iap_credit_transaction (
+          account_id, service_id, kind, credits, credits_used, reserved_change, balance_after, reserved_after,
+          description, reference, user_id, company_id, date, create_uid, create_date, write_uid, write_date
+      )
+      SELECT $1, $2, 'adjustment', -1, 0, 0, moved.credit_balance, moved.credit_reserved, $3, $4, $5, $6,
+             now() at time zone 'UTC', $5, now() at time zone 'UTC', $5, now() at time zone 'UTC'
+        FROM moved
+   RETURNING id
 """
+FLOOR_EXECUTE = "EXECUTE iap_credits_floor_movement(%s, %s, %s, %s, %s, %s)"
 FLOOR_INSERT = """
     INSERT INTO iap_credit_transaction (
         account_id, service_id, kind, credits, credits_used, reserved_change, balance_after, reserved_after,
@@ -53,25 +69,15 @@ def run(registry, args):
                 pass
 
         floor_cr = registry.cursor()
+        floor_cr._cnx.autocommit = True
+        floor_cr.execute(FLOOR_PREPARE)
 
         def floor(index):
+            cr.execute("SAVEPOINT iap_credits_floor")
             for movement in ("hold", "capture"):
-                floor_cr.execute("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
-                floor_cr.execute(FLOOR_UPDATE, [account.id])
-                floor_cr.execute(
-                    FLOOR_INSERT,
-                    [
-                        account.id,
-                        service_id,
-                        DESCRIPTION,
-                        f"floor-{movement}-{index}",
-                        user_id,
-                        company_id,
-                        user_id,
-                        user_id,
-                    ],
-                )
-                floor_cr.commit()
+                params = [account.id, service_id, DESCRIPTION, f"floor-{movement}-{index}", user_id, company_id]
+                floor_cr.execute(FLOOR_EXECUTE, params)
+            cr.execute("RELEASE SAVEPOINT iap_credits_floor")
 
         for index in range(WARMUP):
             charge(-index - 1)
@@ -89,6 +95,7 @@ def run(registry, args):
                     floor(index)
             cr.commit()
             done = block.stop
+        floor_cr._cnx.autocommit = False
         floor_cr.close()
 
     charge_med, floor_med = median_ms(charge_watch.samples), median_ms(floor_watch.samples)
