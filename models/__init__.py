@@ -34,6 +34,7 @@ from . import iap_credit_alert
 from . import iap_credit_dispatch
 from . import iap_credit_pack
 from . import iap_credit_transaction
+from . import iap_credit_transaction_post
 from . import iap_service
 from . import iap_sms_batch
 from . import iap_sms_gateway
