@@ -10,6 +10,11 @@ from . import iap_gateway_mixin
 from . import account_move
 from . import account_move_send
 from . import iap_account
+from . import iap_account_stock
+from . import iap_account_ledger_guards
+from . import iap_account_ledger
+from . import iap_account_hold_expiry
+from . import iap_account_purchase
 from . import iap_account_alert
 from . import iap_account_alert_job
 from . import iap_account_catalog
@@ -29,6 +34,7 @@ from . import iap_credit_alert
 from . import iap_credit_dispatch
 from . import iap_credit_pack
 from . import iap_credit_transaction
+from . import iap_credit_transaction_post
 from . import iap_service
 from . import iap_sms_batch
 from . import iap_sms_gateway

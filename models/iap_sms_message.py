@@ -28,6 +28,15 @@ STATE_TO_FAILURE_TYPE = {
     "unregistered": "sms_acc",
     "country_not_supported": "sms_country_not_supported",
 }
+# The states each state may be reached from by a delivery report (the pattern of
+# `payment.transaction._update_state`): a report never moves an SMS back, and a delivered or
+# failed SMS is final, whatever a late or repeated report says.
+SMS_STATE_TRANSITIONS = {
+    # Still on its way (queued, accepted by the carrier): only an SMS that was on its way.
+    "sent": ("sent",),
+    "delivered": ("sent",),
+    "error": ("sent",),
+}
 
 
 class IapSmsMessage(models.Model):
@@ -458,23 +467,91 @@ class IapSmsMessage(models.Model):
     def _update_delivery(self, state, provider_error=None, failure_reason=None):
         """Apply a delivery report to the SMS and to its chatter notification.
 
+        A report moves only the SMS whose state allows it (see :data:`SMS_STATE_TRANSITIONS`):
+        a late or repeated report about a delivered or failed SMS changes nothing.
+
         :param str state: ``sent``, ``delivered`` or ``error``
         :param str provider_error: for errors, a stock delivery error (``expired``,
             ``invalid_destination``, ``not_allowed``, ``not_delivered``, ``rejected``)
         :param str failure_reason: for errors, the provider's own words
+        :return: the SMS that moved
         """
-        trackers = self.env["sms.tracker"].sudo()
-        if self:
-            trackers = trackers.search([("sms_uuid", "in", self.mapped("uuid"))])
         if state == "error":
-            __, failure_type, failure_reason = trackers.with_context(
-                sms_known_failure_reason=failure_reason
-            )._action_update_from_provider_error(provider_error or "not_delivered")
-            self.sudo().write({"state": "error", "failure_type": failure_type, "failure_reason": failure_reason})
+            moved = self._set_error(provider_error or "not_delivered", failure_reason)
+        elif state == "delivered":
+            moved = self._set_delivered()
         else:
-            trackers._action_update_from_sms_state("sent" if state == "delivered" else "pending")
-            self.sudo().filtered(lambda m: m.state != "delivered").write({"state": state, "failure_type": False})
+            moved = self._set_sent()
         self.env["sms.sms"].sudo().search(
             [("uuid", "in", self.mapped("uuid")), ("to_delete", "=", False)]
         ).to_delete = True
-        return True
+        return moved
+
+    # ------------------------------------------------------------
+    # STATES
+    # ------------------------------------------------------------
+
+    def _update_state(self, target_state, values=None):
+        """Move the SMS whose state allows it to ``target_state``, with ``values``.
+
+        :param str target_state: a key of :data:`SMS_STATE_TRANSITIONS`
+        :param dict values: the other fields written with the state
+        :return: the SMS that moved; the others are left as they are
+        """
+        allowed_states = SMS_STATE_TRANSITIONS[target_state]
+        moving = self.filtered(lambda message: message.state in allowed_states)
+        for message in self - moving:
+            _logger.debug(
+                "Refused to move SMS %s from %s to %s; allowed source states are %s",
+                message,
+                message.state,
+                target_state,
+                allowed_states,
+            )
+        if moving:
+            # sudo: the outbox is read-only to users; only this addon writes its states.
+            moving.sudo().write({"state": target_state, **(values or {})})
+        return moving
+
+    def _set_sent(self):
+        """The provider still has the SMS on its way (queued, accepted by the carrier).
+
+        :return: the SMS that moved
+        """
+        sent = self._update_state("sent", {"failure_type": False})
+        sent._sms_trackers()._action_update_from_sms_state("pending")
+        return sent
+
+    def _set_delivered(self):
+        """The SMS reached the phone: final.
+
+        :return: the SMS that moved
+        """
+        delivered = self._update_state("delivered", {"failure_type": False})
+        delivered._sms_trackers()._action_update_from_sms_state("sent")
+        return delivered
+
+    def _set_error(self, provider_error, failure_reason=None):
+        """The SMS was not delivered: final, with the stock failure type and reason that
+        the chatter notification shows too.
+
+        :param str provider_error: a stock delivery error (``expired``, ``not_delivered``, ...)
+        :param str failure_reason: the provider's own words
+        :return: the SMS that moved
+        """
+        failed = self._update_state("error")
+        if failed:
+            __, failure_type, failure_reason = (
+                failed._sms_trackers()
+                .with_context(sms_known_failure_reason=failure_reason)
+                ._action_update_from_provider_error(provider_error)
+            )
+            failed.sudo().write({"failure_type": failure_type, "failure_reason": failure_reason})
+        return failed
+
+    def _sms_trackers(self):
+        """The stock trackers (chatter notifications) of the SMS."""
+        trackers = self.env["sms.tracker"].sudo()
+        if not self:
+            return trackers
+        return trackers.search([("sms_uuid", "in", self.mapped("uuid"))])

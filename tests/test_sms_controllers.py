@@ -70,6 +70,43 @@ class TestSmsDeliveryReports(IapSmsHttpCase):
         )
         self.assertEqual(message.state, "sent")
 
+    def test_http_reports_never_move_back(self):
+        """A report on its way keeps the SMS sent; a delivered or failed SMS is final: a late
+        failure after the delivery (or a delivery after the failure) changes nothing, on the
+        SMS or on its chatter notification."""
+        api = self._start_api("http")
+        self.account.sms_gateway_id = gateway = self._http_gateway(api.url)
+        delivered, delivered_notification = self._send_from_contact()
+        failed, failed_notification = self._send_from_contact(body="Another text")
+
+        def report(message, status, error=None):
+            response = self._http_report(gateway, {"results": [{"id": message.uuid, "status": status, "error": error}]})
+            self.assertEqual(response.status_code, 200)
+
+        report(delivered, "queued")
+        self.assertEqual((delivered.state, delivered_notification.notification_status), ("sent", "pending"))
+        report(delivered, "delivered")
+        report(failed, "rejected", "blocked by the carrier")
+        self.assertEqual((delivered.state, delivered_notification.notification_status), ("delivered", "sent"))
+        self.assertEqual((failed.state, failed.failure_type), ("error", "sms_rejected"))
+
+        report(delivered, "undelivered", "late report")
+        report(delivered, "sent")
+        report(failed, "delivered")
+        report(failed, "expired", "late report")
+        self.assertEqual(
+            (delivered.state, delivered.failure_type, delivered.failure_reason), ("delivered", False, False)
+        )
+        self.assertEqual(
+            (delivered_notification.notification_status, delivered_notification.failure_type), ("sent", False)
+        )
+        self.assertEqual(
+            (failed.state, failed.failure_type, failed.failure_reason),
+            ("error", "sms_rejected", "blocked by the carrier"),
+        )
+        self.assertEqual(failed_notification.failure_type, "sms_rejected")
+        self.assertEqual(self.account.credit_balance, 8, "a delivery report moves no credits")
+
     def test_http_refusals_are_uniform(self):
         """Whatever is wrong before the token is proven, the same 403 and body: never a 500
         (a non-ASCII token made `hmac.compare_digest` raise), never a 404 that tells which
@@ -138,6 +175,17 @@ class TestSmsDeliveryReports(IapSmsHttpCase):
         self.assertEqual(self._twilio_report(gateway, message.uuid, params).status_code, 200)
         self.assertEqual((message.state, message.failure_type), ("error", "sms_invalid_destination"))
         self.assertEqual(notification.notification_status, "bounce")
+
+    def test_twilio_late_failure_after_delivery(self):
+        api = self._start_api("twilio")
+        self.account.sms_gateway_id = gateway = self._twilio_gateway(api.url)
+        message, notification = self._send_from_contact()
+        delivered = {"MessageSid": message.provider_ref, "MessageStatus": "delivered"}
+        undelivered = {"MessageSid": message.provider_ref, "MessageStatus": "undelivered", "ErrorCode": "30003"}
+        self.assertEqual(self._twilio_report(gateway, message.uuid, delivered).status_code, 200)
+        self.assertEqual(self._twilio_report(gateway, message.uuid, undelivered).status_code, 200)
+        self.assertEqual((message.state, message.failure_type), ("delivered", False))
+        self.assertEqual(notification.notification_status, "sent")
 
     def test_twilio_signature_covers_the_query_string(self):
         """Twilio signs the full URL it calls, query string included: a callback URL with a
