@@ -6,6 +6,7 @@ from . import iap_digitization_queue
 from . import iap_digitization_reading
 from . import iap_digitization_state
 from . import iap_gateway_request_mixin
+from . import iap_gateway_http_mixin
 from . import iap_gateway_mixin
 from . import account_move
 from . import account_move_send

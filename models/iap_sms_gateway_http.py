@@ -1,7 +1,6 @@
 # Part of iap_credits. See LICENSE file for full copyright and licensing details.
 
 import logging
-import secrets
 
 from odoo import fields, models
 from odoo.exceptions import UserError
@@ -32,30 +31,13 @@ class IapSmsGateway(models.Model):
     shape, to ``status_url`` with the header ``X-IAP-Credits-Token``.
     """
 
-    _inherit = "iap.sms.gateway"
+    _name = "iap.sms.gateway"
+    _inherit = ["iap.sms.gateway", "iap.gateway.http.mixin"]
 
     code = fields.Selection(selection_add=[("http", "Generic HTTP (JSON)")], ondelete={"http": "set default"})
-    http_url = fields.Char(
-        string="API URL",
-        groups="base.group_system",
-        help="The URL the batch of SMS is POSTed to as JSON.",
-    )
-    http_auth_header = fields.Char(
-        string="Authentication Header",
-        default="Authorization",
-        groups="base.group_system",
-        help="Name of the HTTP header that carries the credentials, e.g. Authorization or X-Api-Key.",
-    )
-    http_auth_value = fields.Char(
-        string="Authentication Value",
-        groups="base.group_system",
-        help="Value of the authentication header, e.g. 'Bearer <token>'.",
-    )
+    http_url = fields.Char(help="The URL the batch of SMS is POSTed to as JSON.")
     http_callback_token = fields.Char(
         string="Delivery Report Token",
-        default=lambda self: secrets.token_urlsafe(24),
-        copy=False,
-        groups="base.group_system",
         help="The provider sends it in the X-IAP-Credits-Token header of its delivery reports.",
     )
 
@@ -107,10 +89,6 @@ class IapSmsGateway(models.Model):
     # HTTP
     # ------------------------------------------------------------
 
-    def _gateway_secret_fields(self):
-        """Override of `iap.gateway.request.mixin`: the credentials of the HTTP API."""
-        return super()._gateway_secret_fields() | {"http_auth_value", "http_callback_token"}
-
     def _http_make_request(self, payload):
         """POST ``payload`` to the API and return its JSON answer.
 
@@ -121,10 +99,7 @@ class IapSmsGateway(models.Model):
         gateway = self.sudo()
         if not gateway.http_url:
             raise UserError(self.env._("The SMS gateway %(name)s has no API URL.", name=self.name))
-        headers = {"Accept": "application/json"}
-        if gateway.http_auth_header and gateway.http_auth_value:
-            headers[gateway.http_auth_header] = gateway.http_auth_value
-        _response, answer = self._gateway_request("POST", gateway.http_url, json=payload, headers=headers)
+        _response, answer = self._gateway_request("POST", gateway.http_url, json=payload, headers=self._http_headers())
         return answer
 
     def _http_parse_results(self, answer):

@@ -2,7 +2,6 @@
 
 import base64
 import logging
-import secrets
 
 from odoo import fields, models
 
@@ -39,30 +38,11 @@ class IapSnailmailGateway(models.Model):
     header ``X-IAP-Credits-Token``; ``cancelled`` or ``failed`` gives the credits back.
     """
 
-    _inherit = "iap.snailmail.gateway"
+    _name = "iap.snailmail.gateway"
+    _inherit = ["iap.snailmail.gateway", "iap.gateway.http.mixin"]
 
     code = fields.Selection(selection_add=[("http", "Generic HTTP (JSON)")], ondelete={"http": "set default"})
-    http_url = fields.Char(
-        string="API URL", groups="base.group_system", help="The URL each letter is POSTed to, as JSON."
-    )
-    http_auth_header = fields.Char(
-        string="Authentication Header",
-        default="Authorization",
-        groups="base.group_system",
-        help="Name of the HTTP header that carries the credentials, e.g. Authorization or X-Api-Key.",
-    )
-    http_auth_value = fields.Char(
-        string="Authentication Value",
-        groups="base.group_system",
-        help="Value of the authentication header, e.g. 'Bearer <token>'.",
-    )
-    http_callback_token = fields.Char(
-        string="Status Report Token",
-        default=lambda self: secrets.token_urlsafe(24),
-        copy=False,
-        groups="base.group_system",
-        help="The provider sends it in the X-IAP-Credits-Token header of its status reports.",
-    )
+    http_url = fields.Char(help="The URL each letter is POSTed to, as JSON.")
 
     # ------------------------------------------------------------
     # PROVIDER HOOKS
@@ -84,10 +64,6 @@ class IapSnailmailGateway(models.Model):
     # ------------------------------------------------------------
     # HTTP
     # ------------------------------------------------------------
-
-    def _gateway_secret_fields(self):
-        """Override of `iap.gateway.request.mixin`: the credentials of the HTTP API."""
-        return super()._gateway_secret_fields() | {"http_auth_value", "http_callback_token"}
 
     def _http_payload(self, item):
         return {
@@ -114,9 +90,7 @@ class IapSnailmailGateway(models.Model):
             return self._snailmail_failure(
                 [item], self.env._("The snail mail provider %(name)s has no API URL.", name=self.name)
             )[0]
-        headers = {"Accept": "application/json", "Idempotency-Key": item["idempotency_key"]}
-        if gateway.http_auth_header and gateway.http_auth_value:
-            headers[gateway.http_auth_header] = gateway.http_auth_value
+        headers = self._http_headers(**{"Idempotency-Key": item["idempotency_key"]})
         try:
             response, answer = self._gateway_request(
                 "POST",
