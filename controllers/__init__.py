@@ -2,3 +2,4 @@
 from . import credit_purchase
 from . import sms
 from . import snailmail
+from . import server

@@ -16,6 +16,7 @@ from . import iap_account_ledger_guards
 from . import iap_account_ledger
 from . import iap_account_hold_expiry
 from . import iap_account_purchase
+from . import iap_account_server
 from . import iap_account_alert
 from . import iap_account_alert_job
 from . import iap_account_catalog
