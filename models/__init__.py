@@ -44,6 +44,11 @@ from . import iap_sms_gateway_http
 from . import iap_sms_gateway_twilio
 from . import iap_sms_message
 from . import iap_sms_rate
+from . import iap_sms_server
+from . import iap_sms_server_batch
+from . import iap_sms_server_message
+from . import iap_sms_server_registration
+from . import iap_sms_server_report
 from . import iap_snailmail_gateway
 from . import iap_snailmail_gateway_http
 from . import iap_snailmail_gateway_postgrid
