@@ -116,9 +116,27 @@ class IapSmsServer(models.AbstractModel):
     @api.model
     def _after_send(self, account, uuids, webhook_url):
         """Attach the client's webhook to the SMS just accepted, and report at once those
-        of the sandbox, which delivers as soon as it accepts (its outbox is the phone)."""
+        of the sandbox, which delivers as soon as it accepts (its outbox is the phone).
+
+        Their outbox rows were committed with their charge, in the ledger's own transaction
+        (see `iap.credit.dispatch`), after this request's snapshot: they are worked on in a
+        transaction that sees them, committed at once (the SMS are sent and charged
+        whatever happens to this request). Those recorded by the caller's own transaction
+        (free SMS, tests, an account the request wrote) are worked on in it.
+        """
         if not uuids:
             return
+        done = set()
+        if not account._ledger_uses_caller():
+            with self.env.registry.cursor() as cr:
+                env = self.env(cr=cr)
+                done = self.with_env(env)._link_and_deliver(account.with_env(env), uuids, webhook_url)
+        if rest := [uuid for uuid in uuids if uuid not in done]:
+            self._link_and_deliver(account, rest, webhook_url)
+
+    @api.model
+    def _link_and_deliver(self, account, uuids, webhook_url):
+        """:return: the uuids of the outbox rows found"""
         sent = (
             self.env["iap.sms.message"]
             .sudo()
@@ -136,3 +154,4 @@ class IapSmsServer(models.AbstractModel):
             lambda message: message.state == "sent" and message.batch_id.gateway_id.code == "sandbox"
         )
         sandbox._update_delivery("delivered")
+        return set(sent.mapped("uuid"))

@@ -18,6 +18,8 @@ PUSH_TIMEOUT = 10
 UUIDS_PER_PUSH = 500
 # Reports read by one run of the job; the job is triggered again while some are due.
 REPORTS_PER_RUN = 5000
+# The stock route answers "OK": a client that sends more is not read to the end.
+MAX_ANSWER_BYTES = 64 * 1024
 MAX_ATTEMPTS_PARAM = "iap_credits.sms_server_report_attempts"
 DEFAULT_MAX_ATTEMPTS = 8
 # Retry n (n >= 1) waits BASE * 2**(n-1) seconds, at most MAX: 1, 2, 4 … minutes, then 6 hours.
@@ -112,7 +114,9 @@ class IapSmsServerReport(models.Model):
         }
         try:
             # Not followed: a redirection would send the reports somewhere the client did not name.
-            __, answer = self[:1]._gateway_request("POST", url, json=body, allow_redirects=False)
+            __, answer = self[:1]._gateway_request(
+                "POST", url, json=body, allow_redirects=False, max_bytes=MAX_ANSWER_BYTES
+            )
             if not isinstance(answer, dict) or "error" in answer or answer.get("result") is None:
                 error = answer.get("error") if isinstance(answer, dict) else None
                 message = (error or {}).get("message") if isinstance(error, dict) else None

@@ -4,12 +4,14 @@
 
 import json
 from datetime import timedelta
+from uuid import uuid4
 
 from odoo import fields
-from odoo.tests import tagged
+from odoo.tests import TransactionCase, tagged
 
 from odoo.addons.sms.controllers.main import SmsController
 
+from .common import CommittedAccountCase
 from .common_server_sms import ServerSmsCase, WebhookServer
 from .local_server import closed_port_url
 
@@ -152,3 +154,70 @@ class TestServerSmsWebhook(ServerSmsCase):
         self.assertEqual(response.status_code, 200, response.text)
         self._push()
         self.assertEqual(self.hook.reported(), {uuids[0]: "delivered", uuids[1]: "expired"})
+
+
+@tagged("post_install", "-at_install")
+class TestServerSmsWorker(TransactionCase):
+    """The path of a real worker: the charge and the outbox rows are committed by the
+    ledger's own transaction, after the request's snapshot, yet the SMS are linked to the
+    webhook and reported. Data is committed through cursors of their own, and deleted."""
+
+    def setUp(self):
+        super().setUp()
+        self.hook = WebhookServer().start()
+        self.addCleanup(self.hook.stop)
+        with self.registry.cursor() as cr:
+            env = CommittedAccountCase._worker_env(cr)
+            gateway = env["iap.sms.gateway"].create({"name": "Committed sandbox", "code": "sandbox"})
+            partner = env["res.partner"].create({"name": "Committed customer", "country_id": env.ref("base.be").id})
+            account = env["iap.account"].create(
+                {
+                    "name": "Committed client SMS",
+                    "service_id": env.ref("sms.iap_service_sms").id,
+                    "credit_mode": "local",
+                    "client_partner_id": partner.id,
+                    "account_token": uuid4().hex,
+                    "sms_gateway_id": gateway.id,
+                }
+            )
+            account._credits_grant(100, "Committed test credits")
+            self.ids = {"gateway": gateway.id, "partner": partner.id, "account": account.id}
+        self.addCleanup(self._drop)
+
+    def _drop(self):
+        with self.registry.cursor() as cr:
+            account = self.ids["account"]
+            cr.execute("DELETE FROM iap_sms_server_report WHERE account_id = %s", [account])
+            cr.execute("DELETE FROM iap_sms_batch WHERE account_id = %s", [account])  # cascades to the outbox
+            cr.execute("DELETE FROM iap_credit_transaction WHERE account_id = %s", [account])
+            cr.execute("DELETE FROM mail_followers WHERE res_model = 'iap.account' AND res_id = %s", [account])
+            cr.execute("DELETE FROM mail_message WHERE model = 'iap.account' AND res_id = %s", [account])
+            cr.execute("DELETE FROM iap_account WHERE id = %s", [account])
+            cr.execute("DELETE FROM iap_sms_gateway WHERE id = %s", [self.ids["gateway"]])
+            cr.execute("DELETE FROM res_partner WHERE id = %s", [self.ids["partner"]])
+
+    def test_worker_send_reported(self):
+        uuids = [uuid4().hex for _number in NUMBERS]
+        numbers = [{"uuid": uuid, "number": number} for uuid, number in zip(uuids, NUMBERS, strict=True)]
+        messages = [{"content": "Hello", "numbers": numbers}]
+        with self.registry.cursor() as cr:
+            env = CommittedAccountCase._worker_env(cr)
+            account = env["iap.account"].browse(self.ids["account"])
+            # The request's snapshot is taken before the charge, as a route's first query takes it.
+            self.assertEqual(account.credit_balance, 100)
+            results = env["iap.sms.server"]._send_for_client(account.sudo(), messages, f"{self.hook.url}/sms/status")
+            self.assertFalse(account._ledger_uses_caller(), "the path of a real worker")
+        self.assertEqual({result["state"] for result in results}, {"success"})
+        charged = sum(result["credit"] for result in results)
+        self.assertGreater(charged, 0)
+        with self.registry.cursor() as cr:
+            env = CommittedAccountCase._worker_env(cr)
+            self.assertAlmostEqual(env["iap.account"].browse(self.ids["account"]).credit_balance, 100 - charged)
+            outbox = env["iap.sms.message"].search([("uuid", "in", uuids)])
+            self.assertEqual(set(outbox.mapped("state")), {"delivered"})
+            self.assertEqual(len(env["iap.sms.server.report"].search([("uuid", "in", uuids)])), 3)
+            env["iap.sms.server.report"]._cron_push_reports()
+        self.assertEqual(set(self.hook.reported()), set(uuids))
+        with self.registry.cursor() as cr:
+            reports = CommittedAccountCase._worker_env(cr)["iap.sms.server.report"].search([("uuid", "in", uuids)])
+            self.assertEqual(set(reports.mapped("state")), {"done"})
