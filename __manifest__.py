@@ -54,6 +54,7 @@
         "views/iap_sms_rate_views.xml",
         "views/iap_account_sms_views.xml",
         "data/ir_cron_server_data.xml",
+        "views/iap_sms_server_report_views.xml",
         "views/res_partner_views.xml",
         "wizard/sms_composer_views.xml",
         "views/credit_purchase_templates.xml",

@@ -12,11 +12,9 @@ class IapSmsMessage(models.Model):
     def _update_delivery(self, state, provider_error=None, failure_reason=None):
         """Override of `iap_credits` to queue the report of the SMS that moved for their client."""
         moved = super()._update_delivery(state, provider_error=provider_error, failure_reason=failure_reason)
-        if state == "error":
-            status = provider_error or "not_delivered"
-        else:
-            status = "delivered" if state == "delivered" else "sent"
-        moved._server_queue_reports(status)
+        # "Still on its way" tells the client nothing its send's "success" did not: not pushed.
+        if state in ("delivered", "error"):
+            moved._server_queue_reports("delivered" if state == "delivered" else provider_error or "not_delivered")
         return moved
 
     def _server_queue_reports(self, sms_status):

@@ -145,13 +145,18 @@ class TestServerSmsWebhook(ServerSmsCase):
         answer, uuids = self.send(account, NUMBERS[:2], webhook_url=self.url)
         self.assertEqual({result["state"] for result in self.assertResult(answer)}, {"success"})
         self.assertFalse(self._reports(uuids), "accepted is not delivered")
-        results = [{"id": uuids[0], "status": "delivered"}, {"id": uuids[1], "status": "expired"}]
-        response = self.url_open(
-            f"/iap_credits/sms/http/status/{gateway.id}",
-            data=json.dumps({"results": results}),
-            headers={"Content-Type": "application/json", "X-IAP-Credits-Token": "callback-secret"},
-        )
-        self.assertEqual(response.status_code, 200, response.text)
+
+        def report(results):
+            response = self.url_open(
+                f"/iap_credits/sms/http/status/{gateway.id}",
+                data=json.dumps({"results": results}),
+                headers={"Content-Type": "application/json", "X-IAP-Credits-Token": "callback-secret"},
+            )
+            self.assertEqual(response.status_code, 200, response.text)
+
+        report([{"id": uuids[0], "status": "queued"}])
+        self.assertFalse(self._reports(uuids), "still on its way: nothing new for the client")
+        report([{"id": uuids[0], "status": "delivered"}, {"id": uuids[1], "status": "expired"}])
         self._push()
         self.assertEqual(self.hook.reported(), {uuids[0]: "delivered", uuids[1]: "expired"})
 
