@@ -92,15 +92,23 @@ class IapSmsServerReport(models.Model):
         )
         commit = not in_test_transaction(self.env.cr)
         for url, reports in due.grouped("webhook_url").items():
+            error = None
             for batch_ids in split_every(UUIDS_PER_PUSH, reports.ids, list):
-                self.browse(batch_ids)._push(url)
+                batch = self.browse(batch_ids)
+                if error:  # the client failed this run already: the rest waits with it, unsent
+                    batch._set_failed_attempt(error)
+                else:
+                    error = batch._push(url)
                 if commit and not self.env["ir.cron"]._commit_progress(len(batch_ids)):
                     return
         if len(due) == REPORTS_PER_RUN:
             self.env.ref("iap_credits.ir_cron_sms_server_reports")._trigger()
 
     def _push(self, url):
-        """POST these reports (of one webhook URL) to the client and record the outcome."""
+        """POST these reports (of one webhook URL) to the client and record the outcome.
+
+        :return: the reason of a failure, else None
+        """
         by_status = {}
         for report in self:
             by_status.setdefault(report.sms_status, []).append(report.uuid)
@@ -121,12 +129,16 @@ class IapSmsServerReport(models.Model):
                 error = answer.get("error") if isinstance(answer, dict) else None
                 message = (error or {}).get("message") if isinstance(error, dict) else None
                 raise GatewayRequestError(
-                    self.env._("The client refused the reports: %(error)s", error=message or answer), "refused"
+                    self.env._("The client refused the reports: %(error)s", error=str(message or answer)[:200]),
+                    "refused",
                 )
         except GatewayRequestError as error:
-            self._set_failed_attempt(str(error.args[0]))
-            return
-        self.write({"state": "done", "attempt_count": self[:1].attempt_count + 1, "last_error": False})
+            reason = str(error.args[0])
+            self._set_failed_attempt(reason)
+            return reason
+        for attempts, reports in self.grouped(lambda report: report.attempt_count + 1).items():
+            reports.write({"state": "done", "attempt_count": attempts, "last_error": False})
+        return None
 
     def _set_failed_attempt(self, error):
         """Count a failed push: retry later (exponential backoff), or give up after the last attempt."""

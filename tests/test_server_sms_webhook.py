@@ -65,6 +65,23 @@ class TestServerSmsWebhook(ServerSmsCase):
         self.assertEqual(len(self.hook.calls), 1)
         self.assertEqual(set(self.hook.reported()), set(first + second))
 
+    def test_failing_client_tried_once_per_run(self):
+        account = self.make_client_account(self.customer_a, credits=1000)
+        __, uuids = self.send(account, [f"+3247000{index:04d}" for index in range(600)], webhook_url=self.url)
+        reports = self._reports(uuids)
+        self.assertEqual(len(reports), 600)
+        self.hook.status = 500
+        self._push()
+        self.assertEqual(len(self.hook.calls), 1, "the rest is not sent to a client that just failed")
+        self.assertEqual(set(reports.mapped("attempt_count")), {1})
+        self.hook.status = 200
+        self._make_due(reports)
+        self._push()
+        self.assertEqual([len(call["body"]["params"]["message_statuses"][0]["uuids"]) for call in self.hook.calls[1:]],
+                         [500, 100])  # fmt: skip
+        self.assertEqual(set(reports.mapped("state")), {"done"})
+        self.assertEqual(set(reports.mapped("attempt_count")), {2})
+
     def test_retry_with_backoff_then_give_up(self):
         self.env["ir.config_parameter"].sudo().set_param("iap_credits.sms_server_report_attempts", "3")
         account = self.make_client_account(self.customer_a, credits=10)
