@@ -7,7 +7,7 @@ import re
 from types import SimpleNamespace
 from uuid import uuid4
 
-from odoo.tests import tagged
+from odoo.tests import new_test_user, tagged
 
 from .common_server_sms import ServerSmsCase
 
@@ -103,6 +103,15 @@ class TestServerSmsSend(ServerSmsCase):
         self.assertEqual(result["credit"], 0.0)
         self.assertEqual(account_b.credit_balance, 10)
         self.assertEqual(self.outbox(uuids_a).account_id, account_a)
+
+    def test_client_sms_hidden_from_this_databases_users(self):
+        account = self.make_client_account(self.customer_a, credits=10)
+        __, uuids = self.send(account, NUMBERS[:1], webhook_url="http://client.example/sms/status")
+        user = new_test_user(
+            self.env, login="server_sms_user", groups="base.group_user,iap_credits.group_iap_credits_user"
+        )
+        self.assertFalse(self.env["iap.sms.message"].with_user(user).search([("uuid", "in", uuids)]))
+        self.assertFalse(self.env["iap.sms.server.report"].with_user(user).has_access("read"))
 
     def test_server_mode_off_or_unknown_token_refused(self):
         account = self.make_client_account(self.customer_a, credits=10)
