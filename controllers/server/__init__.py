@@ -3,4 +3,5 @@
 databases use this database as their IAP server (readme/server_mode.md)."""
 
 from . import protocol
+from . import accounts
 from . import sms
