@@ -3,3 +3,4 @@
 databases use this database as their IAP server (readme/server_mode.md)."""
 
 from . import protocol
+from . import credit
