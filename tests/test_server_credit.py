@@ -317,3 +317,16 @@ class TestServerCredit(JsonRpcMixin, HttpCase, CreditPurchaseCase):
         self.assertEqual(tx.invoice_ids, tx.iap_credit_invoice_id)
         self.assertEqual(tx.iap_credit_invoice_id.partner_id, self.client_partner)
         self.assertEqual(other_invoice.payment_state, "not_paid")
+
+    def test_new_token_invalidates_the_links(self):
+        """Once the client account's token changes, its old link and the pages opened from it
+        neither show nor sell anything."""
+        old_link = self._client_link()
+        checkout = self._open_client_checkout()
+        self.client_account.account_token = "c2-rotated-token"
+        self.assertRefusedPage(self.url_open(old_link), 404, "No account")
+        self.assertRefusedPage(self.url_open(checkout["url"]), 404, "invalid or has expired")
+        result = self._jsonrpc(checkout["transaction_route"], self._transaction_params(checkout))
+        self.assertIn("invalid or has expired", result["error"]["data"]["message"])
+        self.assertIn("Test Pack", self._open_packs(self._client_link(token="c2-rotated-token")).text)
+        self.assertFalse(self.client_account.transaction_ids.filtered(lambda t: t.kind == "purchase"))
