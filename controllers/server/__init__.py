@@ -5,3 +5,4 @@ databases use this database as their IAP server (readme/server_mode.md)."""
 from . import protocol
 from . import accounts
 from . import sms
+from . import credit
