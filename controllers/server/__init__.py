@@ -3,3 +3,5 @@
 databases use this database as their IAP server (readme/server_mode.md)."""
 
 from . import protocol
+from . import autocomplete
+from . import snailmail

@@ -82,9 +82,7 @@ def _read_call(max_bytes):
     try:
         raw = httprequest.get_data(cache=False)
     except RequestEntityTooLarge as error:
-        raise IapProtocolError(
-            request.env._("The request is larger than %(size)s bytes.", size=max_bytes)
-        ) from error
+        raise IapProtocolError(request.env._("The request is larger than %(size)s bytes.", size=max_bytes)) from error
     if len(raw) > max_bytes:  # a body sent without Content-Length
         raise IapProtocolError(request.env._("The request is larger than %(size)s bytes.", size=max_bytes))
     try:
