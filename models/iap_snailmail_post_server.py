@@ -101,7 +101,9 @@ class IapSnailmailPost(models.Model):
                 client=account.client_partner_id.display_name or account.display_name,
                 document=f"{self._server_text(res_model, 64) or '?'} {res_id if isinstance(res_id, int) else '?'}",
             ),
-            "idempotency_key": self._attempt_key(attempts, f"odoo-{account.client_dbuuid or account.id}-letter-{letter_id}"),
+            "idempotency_key": self._attempt_key(
+                attempts, f"odoo-{account.client_dbuuid or account.id}-letter-{letter_id}"
+            ),
         }
         origin = {"client_letter_id": letter_id, "country_id": country.id, "company_id": account.company_ids[:1].id}
         try:
@@ -110,7 +112,9 @@ class IapSnailmailPost(models.Model):
             return self._server_error(letter_id, "CREDIT_ERROR", self.env._("The account has not enough credits."))
         if outcome.get("success"):
             return self._server_sent(letter_id, outcome.get("provider_ref"), post.credits)
-        return self._server_error(letter_id, outcome.get("error_code") or "UNKNOWN_ERROR", outcome.get("failure_reason"))
+        return self._server_error(
+            letter_id, outcome.get("error_code") or "UNKNOWN_ERROR", outcome.get("failure_reason")
+        )
 
     # ------------------------------------------------------------
     # CHECKS — a document is refused before anything is held
@@ -144,11 +148,11 @@ class IapSnailmailPost(models.Model):
         """Pages of ``pdf`` when it is a readable PDF of at most `MAX_PAGES`, else 0."""
         if not pdf.startswith(b"%PDF-"):
             return 0
-        import pypdf  # noqa: PLC0415 - an external dependency of the addon, read only here
+        import pypdf
 
         try:
             pages = len(pypdf.PdfReader(io.BytesIO(pdf)).pages)
-        except Exception as error:  # pypdf raises many kinds of errors on broken files  # noqa: BLE001
+        except Exception as error:  # pypdf raises many kinds of errors on broken files
             _logger.info("Server snail mail: unreadable PDF refused: %s", type(error).__name__)
             return 0
         return pages if 0 < pages <= MAX_PAGES else 0

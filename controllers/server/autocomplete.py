@@ -31,7 +31,7 @@ class IapServerAutocomplete(http.Controller):
         db_version=None,
         db_lang=None,
         country_code=None,
-        zip=None,  # noqa: A002 - the stock parameter's name
+        zip=None,
     ):
         params = {"query": query, "query_country_code": query_country_code}
         return self._answer("search_by_name", account_token, db_uuid, db_lang, params)
@@ -46,7 +46,7 @@ class IapServerAutocomplete(http.Controller):
         db_version=None,
         db_lang=None,
         country_code=None,
-        zip=None,  # noqa: A002
+        zip=None,
     ):
         params = {"query": query, "query_country_code": query_country_code}
         return self._answer("search_by_vat", account_token, db_uuid, db_lang, params)
@@ -60,7 +60,7 @@ class IapServerAutocomplete(http.Controller):
         db_version=None,
         db_lang=None,
         country_code=None,
-        zip=None,  # noqa: A002
+        zip=None,
     ):
         return self._answer("enrich_by_duns", account_token, db_uuid, db_lang, {"duns": duns})
 
@@ -73,7 +73,7 @@ class IapServerAutocomplete(http.Controller):
         db_version=None,
         db_lang=None,
         country_code=None,
-        zip=None,  # noqa: A002
+        zip=None,
     ):
         return self._answer("enrich_by_gst", account_token, db_uuid, db_lang, {"gst": gst})
 
@@ -86,6 +86,6 @@ class IapServerAutocomplete(http.Controller):
         db_version=None,
         db_lang=None,
         country_code=None,
-        zip=None,  # noqa: A002
+        zip=None,
     ):
         return self._answer("enrich_by_domain", account_token, db_uuid, db_lang, {"domain": domain})

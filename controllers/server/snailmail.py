@@ -23,7 +23,9 @@ MAX_DOCUMENTS = 50
 
 class IapServerSnailmail(http.Controller):
     @iap_route("/iap/snailmail/1/print", max_bytes=MAX_BODY_BYTES)
-    def print_letters(self, account_token=None, dbuuid=None, documents=None, options=None, batch=True, webhook_url=None):
+    def print_letters(
+        self, account_token=None, dbuuid=None, documents=None, options=None, batch=True, webhook_url=None
+    ):
         """Post the client's letters, each on its own; a call whose shape is not the stock
         one is refused as a whole, before anything is charged. ``batch`` is accepted: the
         answer is always per document (the stock client always sends ``True``)."""
