@@ -88,7 +88,9 @@ class TestServerAutocomplete(ServerServicesMixin, HttpCase):
         self.client._credits_grant(3, "Welcome")
         self.other._credits_grant(3, "Welcome")
         duns = self._duns()
-        answer = self.post("/api/dnb/1/enrich_by_duns", {**STOCK_PARAMS, "account_token": self.other.account_token, "duns": duns})
+        answer = self.post(
+            "/api/dnb/1/enrich_by_duns", {**STOCK_PARAMS, "account_token": self.other.account_token, "duns": duns}
+        )
         self.assertEqual(answer["result"]["data"]["name"], "Quillfeather Stationers Inc.")
         self.assertCredits(self.other, 2)
         self.assertCredits(self.client, 3)
@@ -122,7 +124,9 @@ class TestServerAutocomplete(ServerServicesMixin, HttpCase):
             answer = self.post("/api/dnb/1/search_by_name", {**STOCK_PARAMS, "account_token": token, "query": query})
             self.assertEqual(answer["result"]["data"], [], query)
         for domain in (None, 3, "not a domain", "http://", "../../etc/passwd"):
-            answer = self.post("/api/dnb/1/enrich_by_domain", {**STOCK_PARAMS, "account_token": token, "domain": domain})
+            answer = self.post(
+                "/api/dnb/1/enrich_by_domain", {**STOCK_PARAMS, "account_token": token, "domain": domain}
+            )
             self.assertTrue(answer["result"]["error"], domain)
         self.assertRefused(self.post(route, {**STOCK_PARAMS, "account_token": token, "duns": "x", "extra": 1}))
         self.assertRefused(self.post(route, ["positional"]))
@@ -132,4 +136,3 @@ class TestServerAutocomplete(ServerServicesMixin, HttpCase):
         self.assertRefused(self.post(route, {**STOCK_PARAMS, "account_token": 12}), ACCESS_ERROR)
         self.assertCredits(self.client, 2)
         self.assertLedgerConsistent(self.client)
-
