@@ -7,10 +7,10 @@ import base64
 import json
 
 from odoo.tests import tagged
-from odoo.tests.common import HttpCase
 
 from ..controllers.server.snailmail import MAX_BODY_BYTES
 from ..models.iap_snailmail_post_server import MAX_PAGES
+from .common_server import ServerCase
 from .common_server_services import ACCESS_ERROR, ServerServicesMixin
 from .common_snailmail import SnailmailMixin, make_pdf, setup_snailmail
 
@@ -18,7 +18,7 @@ ROUTE = "/iap/snailmail/1/print"
 
 
 @tagged("post_install", "-at_install")
-class TestServerSnailmail(ServerServicesMixin, SnailmailMixin, HttpCase):
+class TestServerSnailmail(ServerServicesMixin, SnailmailMixin, ServerCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -64,7 +64,7 @@ class TestServerSnailmail(ServerServicesMixin, SnailmailMixin, HttpCase):
         self.assertCredits(self.other, 5)
         self.assertLedgerConsistent(self.client)
         # The client lost the answer and posts the letter again: sent, never posted nor charged twice.
-        answer = self.post(ROUTE, self._params(letter))
+        answer = self.rpc(ROUTE, self._params(letter))
         self.assertEqual(answer["result"]["request"]["documents"][0]["send_id"], post.provider_ref)
         self.assertEqual(len(self._client_posts()), 1)
         self.assertCredits(self.client, 3)
@@ -75,7 +75,7 @@ class TestServerSnailmail(ServerServicesMixin, SnailmailMixin, HttpCase):
         self.assertEqual(letter.error_code, "CREDIT_ERROR")
         self.assertFalse(self._client_posts())
         self.assertCredits(self.client, 0)
-        answer = self.post(ROUTE, self._params(letter))["result"]
+        answer = self.rpc(ROUTE, self._params(letter))["result"]
         self.assertTrue(answer["credit_error"])
         self.assertEqual(answer["request"]["documents"][0]["error"], "CREDIT_ERROR")
 
@@ -102,7 +102,7 @@ class TestServerSnailmail(ServerServicesMixin, SnailmailMixin, HttpCase):
         }
         for code, documents in cases.items():
             for document in documents:
-                answer = self.post(ROUTE, self._params(letter, **document))["result"]
+                answer = self.rpc(ROUTE, self._params(letter, **document))["result"]
                 result = answer["request"]["documents"][0]
                 self.assertEqual((result["letter_id"], result["sent"], result["error"]), (letter.id, False, code))
                 self.assertFalse(answer["credit_error"])
@@ -115,7 +115,7 @@ class TestServerSnailmail(ServerServicesMixin, SnailmailMixin, HttpCase):
         params = self._params(first)
         params["documents"] += self._params(second)["documents"] + self._params(third)["documents"]
         params["documents"][2]["address"] = {}
-        answer = self.post(ROUTE, params)["result"]
+        answer = self.rpc(ROUTE, params)["result"]
         self.assertEqual(
             [(doc["letter_id"], doc["sent"], doc["error"]) for doc in answer["request"]["documents"]],
             [(first.id, True, False), (second.id, False, "CREDIT_ERROR"), (third.id, False, "MISSING_REQUIRED_FIELDS")],
@@ -129,25 +129,25 @@ class TestServerSnailmail(ServerServicesMixin, SnailmailMixin, HttpCase):
         good = self._params(letter)
         document = good["documents"][0]
         for documents in (None, "x", {}, [], [None], ["x"], [{**document, "letter_id": "1"}], [document, document]):
-            self.assertRefused(self.post(ROUTE, {**good, "documents": documents}))
-        self.assertRefused(self.post(ROUTE, {**good, "documents": [document] * 51}))
-        self.assertRefused(self.post(ROUTE, {**good, "options": "color"}))
-        self.assertRefused(self.post(ROUTE, {**good, "unexpected": True}))
-        self.assertRefused(self.post(ROUTE, {**good, "account_token": "nope"}), ACCESS_ERROR)
-        self.assertRefused(self.post(ROUTE, {}, raw=b"[1, 2"))
+            self.assertRefused(self.rpc(ROUTE, {**good, "documents": documents}))
+        self.assertRefused(self.rpc(ROUTE, {**good, "documents": [document] * 51}))
+        self.assertRefused(self.rpc(ROUTE, {**good, "options": "color"}))
+        self.assertRefused(self.rpc(ROUTE, {**good, "unexpected": True}))
+        self.assertRefused(self.rpc(ROUTE, {**good, "account_token": "nope"}), ACCESS_ERROR)
+        self.assertRefused(self.rpc(ROUTE, {}, raw=b"[1, 2"))
         huge = json.dumps({"jsonrpc": "2.0", "params": {**good, "pad": "x" * MAX_BODY_BYTES}}).encode()
-        self.assertRefused(self.post(ROUTE, {}, raw=huge))
+        self.assertRefused(self.rpc(ROUTE, {}, raw=huge))
         self.assertFalse(self._client_posts())
         self.assertCredits(self.client, 10)
 
     def test_client_never_uses_another_account(self):
         self.client._credits_grant(5, "Welcome")
         letter = self._letter()
-        answer = self.post(ROUTE, self._params(letter, token=self.other.account_token))["result"]
+        answer = self.rpc(ROUTE, self._params(letter, token=self.other.account_token))["result"]
         self.assertEqual(answer["request"]["documents"][0]["error"], "CREDIT_ERROR")
         self.assertCredits(self.client, 5)
         self.other._credits_grant(2, "Welcome")
-        answer = self.post(ROUTE, self._params(letter, token=self.other.account_token))["result"]
+        answer = self.rpc(ROUTE, self._params(letter, token=self.other.account_token))["result"]
         self.assertTrue(answer["request"]["documents"][0]["sent"])
         self.assertCredits(self.other, 1)
         self.assertCredits(self.client, 5)
@@ -155,4 +155,4 @@ class TestServerSnailmail(ServerServicesMixin, SnailmailMixin, HttpCase):
         # A partner autocomplete token is not a snail mail account.
         autocomplete = self.env.ref("partner_autocomplete.iap_service_partner_autocomplete")
         token = self._client_account(autocomplete, "Searcher").account_token
-        self.assertRefused(self.post(ROUTE, self._params(letter, token=token)), ACCESS_ERROR)
+        self.assertRefused(self.rpc(ROUTE, self._params(letter, token=token)), ACCESS_ERROR)

@@ -3,5 +3,6 @@
 databases use this database as their IAP server (readme/server_mode.md)."""
 
 from . import protocol
+from . import accounts
 from . import autocomplete
 from . import snailmail
