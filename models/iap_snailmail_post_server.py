@@ -59,6 +59,15 @@ class IapSnailmailPost(models.Model):
     def _server_print_document(self, account, document, options):
         letter_id = document["letter_id"]
         attempts = [("account_id", "=", account.id), ("client_letter_id", "=", letter_id)]
+        # One call at a time posts a client's letter (the lock ends with the transaction),
+        # as `_post_letter` locks a letter of this database.
+        self.env.cr.execute(
+            "SELECT pg_try_advisory_xact_lock(hashtextextended(%s, 0))",
+            (f"iap_credits.server_snailmail:{account.id}:{letter_id}",),
+        )
+        if not self.env.cr.fetchone()[0]:
+            reason = self.env._("This letter is being posted by another call.")
+            return self._server_error(letter_id, "UNKNOWN_ERROR", reason)
         posted = self._accepted_attempt(attempts)
         if posted:
             # Accepted and charged by an earlier call whose answer the client lost: never again.

@@ -6,6 +6,7 @@ code, through this database's provider, charged per letter on the client's accou
 import base64
 import json
 
+from odoo.sql_db import db_connect
 from odoo.tests import tagged
 
 from ..controllers.server.snailmail import MAX_BODY_BYTES
@@ -128,7 +129,17 @@ class TestServerSnailmail(ServerServicesMixin, SnailmailMixin, ServerCase):
         letter = self._letter()
         good = self._params(letter)
         document = good["documents"][0]
-        for documents in (None, "x", {}, [], [None], ["x"], [{**document, "letter_id": "1"}], [document, document]):
+        for documents in (
+            None,
+            "x",
+            {},
+            [],
+            [None],
+            ["x"],
+            [{**document, "letter_id": "1"}],
+            [{**document, "letter_id": 2**40}],
+            [document, document],
+        ):
             self.assertRefused(self.rpc(ROUTE, {**good, "documents": documents}))
         self.assertRefused(self.rpc(ROUTE, {**good, "documents": [document] * 51}))
         self.assertRefused(self.rpc(ROUTE, {**good, "options": "color"}))
@@ -156,3 +167,17 @@ class TestServerSnailmail(ServerServicesMixin, SnailmailMixin, ServerCase):
         autocomplete = self.env.ref("partner_autocomplete.iap_service_partner_autocomplete")
         token = self._client_account(autocomplete, "Searcher").account_token
         self.assertRefused(self.rpc(ROUTE, self._params(letter, token=token)), ACCESS_ERROR)
+
+    def test_letter_posted_by_one_call_at_a_time(self):
+        self.client._credits_grant(5, "Welcome")
+        letter = self._letter()
+        key = f"iap_credits.server_snailmail:{self.client.id}:{letter.id}"
+        with db_connect(self.env.cr.dbname).cursor() as other_call:
+            other_call.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (key,))
+            answer = self.rpc(ROUTE, self._params(letter))["result"]
+            other_call.rollback()
+        self.assertEqual(answer["request"]["documents"][0]["error"], "UNKNOWN_ERROR")
+        self.assertFalse(self._client_posts())
+        self.assertCredits(self.client, 5)
+        answer = self.rpc(ROUTE, self._params(letter))["result"]
+        self.assertTrue(answer["request"]["documents"][0]["sent"])
