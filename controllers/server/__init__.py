@@ -6,3 +6,5 @@ from . import protocol
 from . import accounts
 from . import sms
 from . import credit
+from . import autocomplete
+from . import snailmail
