@@ -108,7 +108,7 @@ class IapSmsMessage(models.Model):
         local = set(self.sudo().search_fetch([("uuid", "in", list(uuids))], ["uuid"]).mapped("uuid"))
         queued = self.env["sms.sms"].sudo().search([("uuid", "in", list(uuids - local))])
         for company, company_sms in queued._grouped_by_company().items():
-            if company._iap_credits_sms_account().credit_mode == "local":
+            if company._iap_credits_sms_local_account():
                 local.update(company_sms.mapped("uuid"))
         return local
 
