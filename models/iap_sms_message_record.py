@@ -12,7 +12,7 @@ class IapSmsMessage(models.Model):
     _inherit = "iap.sms.message"
 
     @api.model
-    def _record(self, account, company, gateway, items, reference):
+    def _record(self, account, company, gateway, items, reference, require_visible=False):
         """The batch's row and one outbox row per SMS of the batch, refused ones included
         (with no credits), in one statement.
 
@@ -24,7 +24,12 @@ class IapSmsMessage(models.Model):
         once and referenced by position. Neither model has a computed stored field,
         tracking or a constraint in Python that the statement would skip.
 
-        :return: the outbox rows, in the order of ``items``
+        :param bool require_visible: write nothing unless this transaction sees every stock
+            SMS of the batch (the capture's own transaction does not see SMS created by the
+            caller's uncommitted one); checked by the statement's own join, with no query
+            of its own
+        :return: the outbox rows, in the order of ``items`` (none when ``require_visible``
+            refused)
         """
         self.env["sms.sms"].flush_model(["partner_id", "mail_message_id"])
         bodies, body_index = [], {}
@@ -60,35 +65,42 @@ class IapSmsMessage(models.Model):
         rows = self.env.execute_query(
             SQL(
                 """
-                WITH batch AS (
+                WITH items AS (
+                    SELECT item.*, sms.id AS found_id, sms.partner_id, sms.mail_message_id
+                      FROM unnest(%(sms_ids)s::int[], %(uuids)s::varchar[], %(numbers)s::varchar[],
+                                  %(body_refs)s::int[], %(outcome_refs)s::int[], %(credits)s::numeric[],
+                                  %(provider_refs)s::varchar[])
+                           WITH ORDINALITY AS item(sms_id, uuid, number, body_ref, outcome_ref, credits,
+                                                   provider_ref, position)
+                      LEFT JOIN sms_sms sms ON sms.id = item.sms_id
+                ),
+                batch AS (
                     INSERT INTO iap_sms_batch (
                         reference, account_id, gateway_id, company_id, message_count, credits,
                         sms_id_min, sms_id_max, create_uid, create_date, write_uid, write_date
                     )
-                    VALUES (%(reference)s, %(account)s, %(gateway)s, %(company)s, %(count)s, %(charged)s,
-                            %(sms_id_min)s, %(sms_id_max)s, %(uid)s, now() AT TIME ZONE 'UTC', %(uid)s,
-                            now() AT TIME ZONE 'UTC')
+                    SELECT %(reference)s, %(account)s, %(gateway)s, %(company)s, %(count)s, %(charged)s,
+                           %(sms_id_min)s, %(sms_id_max)s, %(uid)s, now() AT TIME ZONE 'UTC', %(uid)s,
+                           now() AT TIME ZONE 'UTC'
+                     WHERE NOT %(require_visible)s
+                        OR NOT EXISTS (SELECT 1 FROM items WHERE items.sms_id IS NOT NULL AND items.found_id IS NULL)
                     RETURNING id
                 )
                 INSERT INTO iap_sms_message (
                     batch_id, uuid, partner_id, mail_message_id, number, body, encoding, segments, credits,
                     state, failure_type, failure_reason, provider_ref
                 )
-                SELECT batch.id, item.uuid, sms.partner_id, sms.mail_message_id, item.number,
-                       (%(bodies)s::text[])[item.body_ref], (%(encodings)s::varchar[])[item.body_ref],
-                       (%(segments)s::int[])[item.body_ref], item.credits,
-                       (%(states)s::varchar[])[item.outcome_ref], (%(failure_types)s::varchar[])[item.outcome_ref],
-                       (%(failure_reasons)s::text[])[item.outcome_ref], item.provider_ref
+                SELECT batch.id, items.uuid, items.partner_id, items.mail_message_id, items.number,
+                       (%(bodies)s::text[])[items.body_ref], (%(encodings)s::varchar[])[items.body_ref],
+                       (%(segments)s::int[])[items.body_ref], items.credits,
+                       (%(states)s::varchar[])[items.outcome_ref], (%(failure_types)s::varchar[])[items.outcome_ref],
+                       (%(failure_reasons)s::text[])[items.outcome_ref], items.provider_ref
                   FROM batch
-                 CROSS JOIN unnest(%(sms_ids)s::int[], %(uuids)s::varchar[], %(numbers)s::varchar[],
-                                   %(body_refs)s::int[], %(outcome_refs)s::int[], %(credits)s::numeric[],
-                                   %(provider_refs)s::varchar[])
-                       WITH ORDINALITY AS item(sms_id, uuid, number, body_ref, outcome_ref, credits, provider_ref,
-                                               position)
-                  LEFT JOIN sms_sms sms ON sms.id = item.sms_id
-                 ORDER BY item.position
+                 CROSS JOIN items
+                 ORDER BY items.position
                 RETURNING id
                 """,
+                require_visible=bool(require_visible),
                 reference=reference,
                 account=account.id,
                 gateway=gateway.id or None,

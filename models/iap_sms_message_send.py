@@ -197,15 +197,13 @@ class IapSmsMessage(models.Model):
         e.g. the composer's) the caller records them in its own transaction."""
 
         def record(env, outcomes):
-            sms_ids = [item["sms"].id for item in items if item["sms"]]
-            if env.cr is not self.env.cr and sms_ids:
-                [(visible,)] = env.execute_query(SQL("SELECT count(*) FROM sms_sms WHERE id = ANY(%s)", sms_ids))
-                if visible != len(sms_ids):
-                    return
             for item, outcome in zip(to_send, outcomes, strict=True):
                 item["outcome"] = outcome
-            self.with_env(env)._record(account, company, gateway, items, reference)
-            recorded.append(True)
+            # Another transaction than the caller's: it writes only if it sees the stock SMS.
+            if self.with_env(env)._record(
+                account, company, gateway, items, reference, require_visible=env.cr is not self.env.cr
+            ):
+                recorded.append(True)
 
         return record
 
