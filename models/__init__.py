@@ -45,6 +45,8 @@ from . import iap_sms_gateway
 from . import iap_sms_gateway_http
 from . import iap_sms_gateway_twilio
 from . import iap_sms_message
+from . import iap_sms_message_record
+from . import iap_sms_message_send
 from . import iap_sms_rate
 from . import iap_sms_server
 from . import iap_sms_server_account

@@ -4,8 +4,8 @@ from collections import defaultdict
 
 from odoo import models
 
-from ..tools.sms_api import SmsApiLocal
 from .iap_account import in_test_transaction
+from .sms_api import SmsApiLocal
 
 # Context key set while the stock queue job (`_process_queue`) sends: it commits per batch.
 QUEUE_CONTEXT = "iap_credits_sms_queue"
@@ -30,8 +30,8 @@ class SmsSms(models.Model):
             return
         stock = self.browse()
         for company, company_sms in self._grouped_by_company().items():
-            account = company._iap_credits_sms_account()
-            if account.credit_mode == "local":
+            account = company._iap_credits_sms_local_account()
+            if account:
                 sms_api = SmsApiLocal(self.env, account=account)
                 sms_api._set_company(company)
                 yield sms_api, company_sms

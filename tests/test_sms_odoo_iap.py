@@ -6,7 +6,7 @@ switched to local credits is used at once."""
 from odoo.addons.sms.tools.sms_api import SmsApi
 
 from ..models.iap_account import DEFAULT_MODE_PARAM
-from ..tools.sms_api import SmsApiLocal
+from ..models.sms_api import SmsApiLocal
 from .common import IapCreditsCase
 from .common_sms import IapSmsMixin
 

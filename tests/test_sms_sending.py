@@ -6,7 +6,7 @@ from odoo.tests.common import TransactionCase
 
 from odoo.addons.sms.tools.sms_api import SmsApi
 
-from ..tools.sms_api import SmsApiLocal
+from ..models.sms_api import SmsApiLocal
 from .common import IapCreditsCase
 from .common_sms import IapSmsMixin
 

@@ -56,8 +56,11 @@ class SmsComposer(models.TransientModel):
         "sanitized_numbers",
     )
     def _compute_iap_credits_estimate(self):
-        account = self.env.company._iap_credits_sms_account()
-        local = account.credit_mode == "local"
+        company = self.env.company
+        local_account = company._iap_credits_sms_local_account()
+        local = bool(local_account)
+        # Odoo IAP's account too: its service's unit price is the estimate's.
+        account = local_account or company._iap_credits_sms_account()
         rates = account.service_id._sms_country_rates() if local else {}
         unit_price = account.service_id.credit_unit_price
         buy_url = self.env["iap.account"].sudo().get_credits_url(service_name="sms") if local else False

@@ -7,9 +7,11 @@ class SmsApiLocal(SmsApiBase):
     """The stock SMS API, answered by this database: local credits and the account's gateway.
 
     Used by `sms.sms._split_by_api` and `res.company._get_sms_api_class` for companies
-    whose SMS account is in local mode; it speaks the stock batch protocol, so every
-    stock way of sending SMS (composer, mass SMS, templates, automated actions) is
-    charged the same way.
+    whose SMS account is in local mode (`res.company._iap_credits_sms_local_account`
+    decides); it speaks the stock batch protocol, so every stock way of sending SMS
+    (composer, mass SMS, templates, automated actions) is charged the same way. It is
+    not a model, but it works with models: stock keeps it in `sms/tools/`, this addon's
+    `tools/` holds pure helpers only.
     """
 
     PROVIDER_TO_SMS_FAILURE_TYPE = SmsApiBase.PROVIDER_TO_SMS_FAILURE_TYPE | {
