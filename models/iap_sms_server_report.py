@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 from odoo import api, fields, models
 from odoo.tools import split_every
 
+from ..tools import company_data
 from .iap_account import in_test_transaction
 from .iap_gateway_request_mixin import GatewayRequestError
 
@@ -21,6 +22,9 @@ REPORTS_PER_RUN = 5000
 # The stock route answers "OK": a client that sends more is not read to the end.
 MAX_ANSWER_BYTES = 64 * 1024
 MAX_ATTEMPTS_PARAM = "iap_credits.sms_server_report_attempts"
+# Hosts (comma-separated) of client databases on this server's own network (127.0.0.1, an
+# intranet name): only they may be called on a non-public address.
+TRUSTED_HOSTS_PARAM = "iap_credits.server_webhook_hosts"
 DEFAULT_MAX_ATTEMPTS = 8
 # Retry n (n >= 1) waits BASE * 2**(n-1) seconds, at most MAX: 1, 2, 4 … minutes, then 6 hours.
 RETRY_BASE_SECONDS = 60
@@ -121,6 +125,7 @@ class IapSmsServerReport(models.Model):
             },
         }
         try:
+            self._check_webhook_host(url)
             # Not followed: a redirection would send the reports somewhere the client did not name.
             __, answer = self[:1]._gateway_request(
                 "POST", url, json=body, allow_redirects=False, max_bytes=MAX_ANSWER_BYTES
@@ -139,6 +144,32 @@ class IapSmsServerReport(models.Model):
         for attempts, reports in self.grouped(lambda report: report.attempt_count + 1).items():
             reports.write({"state": "done", "attempt_count": attempts, "last_error": False})
         return None
+
+    def _check_webhook_host(self, url):
+        """Refuse a webhook on this server's own network, unless an administrator trusts its host.
+
+        Any client names its webhook URL: without this, it could make this server POST to
+        itself or to its local network. Checked when the reports are pushed (the addresses
+        of that moment), not when the SMS are sent.
+
+        :raise GatewayRequestError: the host is not public and not trusted
+        """
+        parts = urlsplit(url)
+        trusted = self.env["ir.config_parameter"].sudo().get_param(TRUSTED_HOSTS_PARAM) or ""
+        if parts.hostname in {host.strip().lower() for host in trusted.split(",") if host.strip()}:
+            return
+        try:
+            company_data.resolve_public_host(parts.hostname, parts.port or (443 if parts.scheme == "https" else 80))
+        except (ValueError, OSError) as error:
+            raise GatewayRequestError(
+                self.env._(
+                    "The webhook host %(host)s is not a public internet host; an administrator may trust it "
+                    "in the system parameter %(param)s.",
+                    host=parts.hostname,
+                    param=TRUSTED_HOSTS_PARAM,
+                ),
+                "refused",
+            ) from error
 
     def _set_failed_attempt(self, error):
         """Count a failed push: retry later (exponential backoff), or give up after the last attempt."""

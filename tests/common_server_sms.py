@@ -51,6 +51,8 @@ class ServerSmsCase(ServerCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
+        # The test's webhook servers listen on this machine.
+        cls.env["ir.config_parameter"].sudo().set_param("iap_credits.server_webhook_hosts", "127.0.0.1")
         cls.service_sms = cls.env.ref("sms.iap_service_sms")
         cls.service_sms.credit_unit_price = 1.0
         cls.service_sms.sms_rate_ids.unlink()

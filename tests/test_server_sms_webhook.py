@@ -57,6 +57,24 @@ class TestServerSmsWebhook(ServerSmsCase):
         self._push()
         self.assertEqual(len(self.hook.calls), 1, "a pushed report is not pushed again")
 
+    def test_webhook_on_this_servers_network_refused_unless_trusted(self):
+        """A client cannot make this server POST to itself or its local network."""
+        account = self.make_sms_account(self.customer_a, credits=10)
+        self.env["ir.config_parameter"].sudo().set_param("iap_credits.server_webhook_hosts", "")
+        answer, uuids = self.send(account, NUMBERS[:1], webhook_url=self.url)
+        self.assertResult(answer)
+        self._push()
+        self.assertFalse(self.hook.calls, "never called: 127.0.0.1 is not public")
+        [report] = self._reports(uuids)
+        self.assertEqual(report.state, "pending")
+        self.assertIn("not a public internet host", report.last_error)
+        # Trusted by an administrator: pushed at the next attempt.
+        self.env["ir.config_parameter"].sudo().set_param("iap_credits.server_webhook_hosts", "intranet, 127.0.0.1")
+        self._make_due(report)
+        self._push()
+        self.assertEqual(len(self.hook.calls), 1)
+        self.assertEqual(report.state, "done")
+
     def test_one_push_per_webhook_url(self):
         account = self.make_sms_account(self.customer_a, credits=10)
         __, first = self.send(account, NUMBERS[:2], webhook_url=self.url)
@@ -217,6 +235,7 @@ class TestServerSmsWorker(TransactionCase):
             cr.execute("DELETE FROM iap_account WHERE id = %s", [account])
             cr.execute("DELETE FROM iap_sms_gateway WHERE id = %s", [self.ids["gateway"]])
             cr.execute("DELETE FROM res_partner WHERE id = %s", [self.ids["partner"]])
+            cr.execute("DELETE FROM ir_config_parameter WHERE key = 'iap_credits.server_webhook_hosts'")
 
     def test_worker_send_reported(self):
         uuids = [uuid4().hex for _number in NUMBERS]
@@ -238,6 +257,8 @@ class TestServerSmsWorker(TransactionCase):
             outbox = env["iap.sms.message"].search([("uuid", "in", uuids)])
             self.assertEqual(set(outbox.mapped("state")), {"delivered"})
             self.assertEqual(len(env["iap.sms.server.report"].search([("uuid", "in", uuids)])), 3)
+            # The test's webhook server listens on this machine (committed: _drop removes it).
+            env["ir.config_parameter"].sudo().set_param("iap_credits.server_webhook_hosts", "127.0.0.1")
             env["iap.sms.server.report"]._cron_push_reports()
         self.assertEqual(set(self.hook.reported()), set(uuids))
         with self.registry.cursor() as cr:
