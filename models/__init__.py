@@ -25,6 +25,7 @@ from . import iap_account_digitization
 from . import iap_account_digitization_http
 from . import iap_account_sms
 from . import iap_autocomplete_api
+from . import iap_autocomplete_api_server
 from . import iap_autocomplete_directory
 from . import iap_autocomplete_engine
 from . import iap_autocomplete_engine_gleif
@@ -54,6 +55,7 @@ from . import iap_snailmail_gateway_http
 from . import iap_snailmail_gateway_postgrid
 from . import iap_snailmail_post
 from . import iap_snailmail_post_sending
+from . import iap_snailmail_post_server
 from . import iap_snailmail_post_status
 from . import iap_snailmail_rate
 from . import ir_qweb

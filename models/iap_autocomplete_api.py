@@ -57,6 +57,21 @@ class IapAutocompleteApi(models.AbstractModel):
         # the company's account: only its employees may.
         if not self.env.su and not self.env.user._is_internal():
             raise AccessError(self.env._("Only internal users can use partner autocomplete."))
+        return self._local_answer(account, action, params, timeout)
+
+    @api.model
+    def _local_answer(self, account, action, params, timeout=DEFAULT_TIMEOUT):
+        """The answer of this database's engines to a stock action, charged on ``account``.
+
+        The one place that answers partner autocomplete with local credits: for this
+        database's own account (above) and for a client database's account (server mode,
+        `iap.autocomplete.api._server_answer`).
+
+        :param account: a local `partner_autocomplete` `iap.account`
+        :param str action: the stock action (``search_by_name``, ``enrich_by_duns``, ...)
+        :param dict params: the stock parameters of the action, as a stranger may send them
+        :return: the stock pair ``(answer, error)``
+        """
         handler = LOCAL_ACTIONS.get(action)
         if not handler:
             return False, self.env._("This partner autocomplete request is not supported.")

@@ -116,40 +116,49 @@ class IapSnailmailPost(models.Model):
     @api.model
     def _accepted_post(self, letter):
         """The outbox row of ``letter`` that a provider accepted, if any."""
-        return self.sudo().search([("letter_id", "=", letter.id), ("state", "=", "accepted")], limit=1)
+        return self._accepted_attempt([("letter_id", "=", letter.id)])
+
+    @api.model
+    def _accepted_attempt(self, attempts_domain):
+        """The attempt of ``attempts_domain`` (the attempts at one letter) that a provider accepted, if any."""
+        return self.sudo().search([*attempts_domain, ("state", "=", "accepted")], limit=1)
 
     @api.model
     def _idempotency_key(self, letter):
-        """The key sent with an attempt at ``letter``: a new one after each attempt whose
-        outcome is known (refused, failed, cancelled), the same one after an attempt whose
-        answer was lost, so that a provider honouring it returns the letter it may have
-        created instead of printing a second one."""
-        concluded = self.sudo().search_count(
-            [("letter_id", "=", letter.id), ("state", "in", ("error", "cancelled")), ("uncertain", "=", False)]
-        )
+        """The key sent with an attempt at ``letter`` (see `_attempt_key`)."""
         dbuuid = self.env["ir.config_parameter"].sudo().get_param("database.uuid", "")
-        return f"odoo-{dbuuid}-letter-{letter.id}-{concluded + 1}"
+        return self._attempt_key([("letter_id", "=", letter.id)], f"odoo-{dbuuid}-letter-{letter.id}")
 
     @api.model
-    def _record(self, account, gateway, letter, item, outcome, credits, reference):
-        """The outbox row of one attempt (in the transaction of ``self.env``)."""
+    def _attempt_key(self, attempts_domain, prefix):
+        """The key sent with an attempt at one letter (whose attempts are ``attempts_domain``):
+        a new one after each attempt whose outcome is known (refused, failed, cancelled),
+        the same one after an attempt whose answer was lost, so that a provider honouring
+        it returns the letter it may have created instead of printing a second one."""
+        concluded = self.sudo().search_count(
+            [*attempts_domain, ("state", "in", ("error", "cancelled")), ("uncertain", "=", False)]
+        )
+        return f"{prefix}-{concluded + 1}"
+
+    @api.model
+    def _record(self, account, gateway, origin, item, outcome, credits, reference):
+        """The outbox row of one attempt (in the transaction of ``self.env``).
+
+        :param dict origin: the values of where the letter comes from: ``letter_id``,
+            ``company_id``, ``partner_id``, ``user_id``, ``res_model``, ``res_id``,
+            ``country_id`` (and the server mode's client fields)
+        """
         success = bool(outcome.get("success"))
         return (
             self.sudo()
             .create(
                 {
-                    "letter_id": letter.id,
+                    **origin,
                     "account_id": account.id,
                     "gateway_id": gateway.id,
-                    "company_id": letter.company_id.id,
-                    "partner_id": letter.partner_id.id,
-                    "user_id": letter.user_id.id,
-                    "res_model": letter.model,
-                    "res_id": letter.res_id,
                     "document_name": item["description"],
                     "recipient_name": item["address"].get("name"),
                     "address": item["contact_address"],
-                    "country_id": letter.country_id.id,
                     "pdf": base64.b64encode(item["pdf"]),
                     "pdf_filename": item["filename"],
                     "pages": item["pages"],

@@ -73,9 +73,52 @@ class IapSnailmailPostSending(models.Model):
                 ),
             )
             return
-        credits = account.service_id._snailmail_letter_price(
-            item["pages"], color=item["color"], country=letter.country_id
-        )
+        try:
+            outcome, _post = self._post_item(account, gateway, item, self._letter_origin(letter), letter.country_id)
+        except InsufficientCreditError as error:
+            self.env["iap.account"]._send_no_credit_notification(
+                service_name="snailmail", title=self.env._("Not enough credits for Snail Mail")
+            )
+            url = self.env["iap.account"].sudo().get_credits_url(service_name="snailmail")
+            letter._iap_credits_set_error(
+                "CREDIT_ERROR", self.env._("%(error)s Buy credits: %(url)s", error=error, url=url)
+            )
+            return
+        if outcome.get("success"):
+            letter._iap_credits_set_sent(outcome.get("provider_ref"))
+        else:
+            letter._iap_credits_set_error(outcome.get("error_code") or "UNKNOWN_ERROR", outcome.get("failure_reason"))
+
+    @api.model
+    def _letter_origin(self, letter):
+        """The outbox values of where a letter of this database comes from (see `_record`)."""
+        return {
+            "letter_id": letter.id,
+            "company_id": letter.company_id.id,
+            "partner_id": letter.partner_id.id,
+            "user_id": letter.user_id.id,
+            "res_model": letter.model,
+            "res_id": letter.res_id,
+            "country_id": letter.country_id.id,
+        }
+
+    @api.model
+    def _post_item(self, account, gateway, item, origin, country):
+        """Price, charge and post one letter prepared as providers take it (`_prepare_item`):
+        the one place that posts with local credits, for this database's letters and for
+        the documents of client databases (server mode, `iap.snailmail.post._server_print`).
+
+        Priced by `iap.service._snailmail_letter_price`, held through the dispatch layer
+        (committed before the provider is called), captured only when the provider accepted
+        the letter; the attempt is kept in the outbox, committed with the charge.
+
+        :param gateway: the account's `iap.snailmail.gateway`
+        :param dict origin: the outbox values of the letter's origin (`_letter_origin`)
+        :param country: the destination `res.country`, for its rate
+        :return: ``(outcome, outbox row)``, the outcome as `iap.snailmail.gateway._snailmail_send`'s
+        :raise InsufficientCreditError: the account cannot pay: nothing held, nothing posted
+        """
+        credits = account.service_id._snailmail_letter_price(item["pages"], color=item["color"], country=country)
         reference = f"snailmail-{uuid4().hex[:12]}"
         description = self.env._(
             "Snail mail: %(document)s to %(recipient)s, %(pages)s page(s) via %(provider)s",
@@ -84,15 +127,20 @@ class IapSnailmailPostSending(models.Model):
             pages=item["pages"],
             provider=gateway.name,
         )
+        letter_id = origin.get("letter_id")
         recorded = self.browse()
 
         def record(env, outcomes):
             # In the capture's transaction: the outbox row commits with the charge, so a
             # run that dies before its own commit leaves the proof that the letter went.
             nonlocal recorded
-            if env.cr is not self.env.cr and not env["snailmail.letter"].sudo().browse(letter.id).exists():
+            if (
+                letter_id
+                and env.cr is not self.env.cr
+                and not env["snailmail.letter"].sudo().browse(letter_id).exists()
+            ):
                 return  # a letter of this very transaction: recorded by it, below
-            recorded = self.with_env(env)._record(account, gateway, letter, item, outcomes[0], credits, reference)
+            recorded = self.with_env(env)._record(account, gateway, origin, item, outcomes[0], credits, reference)
 
         try:
             result = self.env["iap.credit.dispatch"]._dispatch(
@@ -105,22 +153,15 @@ class IapSnailmailPostSending(models.Model):
                 record=record,
             )
             outcome = result.outcomes[0]
-        except InsufficientCreditError as error:
-            self.env["iap.account"]._send_no_credit_notification(
-                service_name="snailmail", title=self.env._("Not enough credits for Snail Mail")
-            )
-            url = self.env["iap.account"].sudo().get_credits_url(service_name="snailmail")
-            letter._iap_credits_set_error(
-                "CREDIT_ERROR", self.env._("%(error)s Buy credits: %(url)s", error=error, url=url)
-            )
-            return
-        except psycopg2.Error:
+        except (InsufficientCreditError, psycopg2.Error):
             # A database error (serialization failure, lost connection) is not the provider's:
             # it propagates, so that Odoo retries the whole transaction.
             raise
         except Exception as error:  # the dispatch released the credits: nothing is charged
             # Redacted, without the traceback: its frames' text may quote URLs and credentials.
-            _logger.error("Snail mail provider %s failed on letter %s: %s", gateway.name, letter.id, log_details(error))
+            _logger.error(
+                "Snail mail provider %s failed on letter %s: %s", gateway.name, item["letter_id"], log_details(error)
+            )
             outcome = gateway._snailmail_failure(
                 [item],
                 self.env._(
@@ -131,11 +172,8 @@ class IapSnailmailPostSending(models.Model):
                 ),
             )[0]
         if not recorded:
-            recorded = self._record(account, gateway, letter, item, outcome, credits, reference)
-        if outcome.get("success"):
-            letter._iap_credits_set_sent(outcome.get("provider_ref"))
-        else:
-            letter._iap_credits_set_error(outcome.get("error_code") or "UNKNOWN_ERROR", outcome.get("failure_reason"))
+            recorded = self._record(account, gateway, origin, item, outcome, credits, reference)
+        return outcome, recorded
 
     @api.model
     def _prepare_item(self, letter):
