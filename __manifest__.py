@@ -58,6 +58,7 @@
         "views/res_partner_views.xml",
         "wizard/sms_composer_views.xml",
         "views/credit_purchase_templates.xml",
+        "views/server_credit_templates.xml",
         "data/mail_template_data.xml",
         "views/iap_account_alert_views.xml",
         "data/iap_service_data.xml",

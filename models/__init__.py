@@ -17,6 +17,7 @@ from . import iap_account_ledger
 from . import iap_account_hold_expiry
 from . import iap_account_purchase
 from . import iap_account_server
+from . import iap_account_server_purchase
 from . import iap_account_alert
 from . import iap_account_alert_job
 from . import iap_account_catalog
@@ -60,6 +61,7 @@ from . import iap_snailmail_post_status
 from . import iap_snailmail_rate
 from . import ir_qweb
 from . import payment_transaction
+from . import payment_transaction_server
 from . import res_company
 from . import res_partner
 from . import sms_sms

@@ -4,5 +4,6 @@ databases use this database as their IAP server (readme/server_mode.md)."""
 
 from . import protocol
 from . import autocomplete
+from . import credit
 from . import sms
 from . import snailmail
