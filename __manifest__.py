@@ -80,6 +80,7 @@
         "views/iap_account_snailmail_views.xml",
         # Menus last: they point at the actions of every view file above.
         "views/menus.xml",
+        "views/iap_account_server_views.xml",
     ],
     "demo": [
         "demo/iap_credits_demo.xml",

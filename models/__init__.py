@@ -63,7 +63,9 @@ from . import ir_qweb
 from . import payment_transaction
 from . import payment_transaction_server
 from . import res_company
+from . import res_config_settings
 from . import res_partner
+from . import res_partner_server
 from . import sms_sms
 from . import snailmail_letter
 from . import snailmail_letter_price

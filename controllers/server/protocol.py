@@ -14,13 +14,17 @@ without a traceback, and a refused call rolls back whatever it did.
 """
 
 import functools
+import hashlib
 import inspect
 import json
 import logging
+import threading
+import time
 
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from odoo import http
+from odoo.exceptions import UserError
 from odoo.http import request
 from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 
@@ -34,6 +38,8 @@ SERVER_ERROR = "odoo.addons.iap.tools.iap_tools.IAPServerError"
 ACCESS_ERROR = "odoo.exceptions.AccessError"
 # Bodies above this are refused before they are read (a route may allow more, e.g. PDFs).
 DEFAULT_MAX_BYTES = 1024 * 1024
+RATE_LIMIT_PARAM = "iap_credits.server_rate_limit"
+DEFAULT_RATE_LIMIT = 6000  # calls per minute and token, in each worker process
 
 
 class IapProtocolError(Exception):
@@ -57,6 +63,47 @@ def insufficient_credit(error):
     data = dict(getattr(error, "data", None) or {})
     data.setdefault("base_url", request.httprequest.host_url.rstrip("/"))
     return IapProtocolError(str(error.args[0] if error.args else error), INSUFFICIENT_CREDIT, data)
+
+
+class _RateLimiter:
+    """Calls per token in the current minute, in this worker process.
+
+    Kept in memory: a limit that costs no query and no lock per call. With N workers
+    a token may make up to N times the limit; the bound stops one runaway client from
+    filling the queues, which is all it is for. Tokens are kept as digests.
+    """
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._minute = None
+        self._counts = {}
+
+    def allow(self, token, limit):
+        key = hashlib.sha256(token.encode()).digest()[:16]
+        minute = int(time.monotonic() // 60)
+        with self._lock:
+            if minute != self._minute:
+                self._minute, self._counts = minute, {}
+            count = self._counts.get(key, 0) + 1
+            self._counts[key] = count
+        return count <= limit
+
+
+_rate_limiter = _RateLimiter()
+
+
+def _check_rate(params):
+    token = params.get("account_token")
+    if not isinstance(token, str) or not token:
+        return
+    try:
+        limit = int(request.env["ir.config_parameter"].sudo().get_param(RATE_LIMIT_PARAM) or DEFAULT_RATE_LIMIT)
+    except ValueError:
+        limit = DEFAULT_RATE_LIMIT
+    if limit > 0 and not _rate_limiter.allow(token, limit):
+        raise IapProtocolError(
+            request.env._("Too many calls for this account: at most %(limit)s a minute. Try again later.", limit=limit)
+        )
 
 
 def _response(request_id, result=None, error=None):
@@ -119,6 +166,7 @@ def iap_route(route, max_bytes=DEFAULT_MAX_BYTES):
             request_id = None
             try:
                 request_id, params = _read_call(max_bytes)
+                _check_rate(params)
                 try:
                     signature.bind(self, **params)
                 except TypeError as error:
@@ -135,6 +183,9 @@ def iap_route(route, max_bytes=DEFAULT_MAX_BYTES):
                 refusal = error
             except InsufficientCreditError as error:
                 refusal = insufficient_credit(error)
+            except UserError as error:
+                # Refusals of the models (AccessError, ValidationError, …): already translated.
+                refusal = IapProtocolError(error.args[0], f"odoo.exceptions.{type(error).__name__}")
             except Exception:
                 _logger.exception("IAP server: %s failed", route)
                 refusal = IapProtocolError(request.env._("The IAP server could not answer this call."))
