@@ -16,6 +16,8 @@ from odoo.tools import float_round
 SERVER_MODE_PARAM = "iap_credits.server_mode"
 SERVER_MODES = ("off", "closed", "open")
 TRIAL_CREDITS_PARAM = "iap_credits.server_trial_credits"
+RATE_LIMIT_PARAM = "iap_credits.server_rate_limit"
+DEFAULT_RATE_LIMIT = 6000  # calls per minute and token, in each worker process
 
 
 def token_digest(token):

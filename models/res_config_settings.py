@@ -3,8 +3,7 @@
 
 from odoo import fields, models
 
-from ..controllers.server.protocol import DEFAULT_RATE_LIMIT, RATE_LIMIT_PARAM
-from .iap_account_server import SERVER_MODE_PARAM, TRIAL_CREDITS_PARAM
+from .iap_account_server import DEFAULT_RATE_LIMIT, RATE_LIMIT_PARAM, SERVER_MODE_PARAM, TRIAL_CREDITS_PARAM
 
 
 class ResConfigSettings(models.TransientModel):

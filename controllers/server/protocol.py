@@ -30,6 +30,8 @@ from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 
 from odoo.addons.iap.tools.iap_tools import InsufficientCreditError
 
+from ...models.iap_account_server import DEFAULT_RATE_LIMIT, RATE_LIMIT_PARAM
+
 _logger = logging.getLogger(__name__)
 
 INSUFFICIENT_CREDIT = "odoo.addons.iap.tools.iap_tools.InsufficientCreditError"
@@ -38,8 +40,6 @@ SERVER_ERROR = "odoo.addons.iap.tools.iap_tools.IAPServerError"
 ACCESS_ERROR = "odoo.exceptions.AccessError"
 # Bodies above this are refused before they are read (a route may allow more, e.g. PDFs).
 DEFAULT_MAX_BYTES = 1024 * 1024
-RATE_LIMIT_PARAM = "iap_credits.server_rate_limit"
-DEFAULT_RATE_LIMIT = 6000  # calls per minute and token, in each worker process
 
 
 class IapProtocolError(Exception):
