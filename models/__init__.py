@@ -47,6 +47,7 @@ from . import iap_sms_gateway_twilio
 from . import iap_sms_message
 from . import iap_sms_rate
 from . import iap_sms_server
+from . import iap_sms_server_account
 from . import iap_sms_server_batch
 from . import iap_sms_server_message
 from . import iap_sms_server_registration

@@ -5,8 +5,7 @@ posted over real HTTP as the stock client (`sms.tools.sms_api.SmsApi`) posts the
 import json
 from uuid import uuid4
 
-from odoo.tests.common import HttpCase
-
+from .common_server import ServerCase
 from .common_sms import FakeSmsApi
 from .local_server import LocalServer, QuietHandler
 
@@ -46,13 +45,12 @@ class WebhookServer(LocalServer):
         }
 
 
-class ServerSmsCase(HttpCase):
+class ServerSmsCase(ServerCase):
     """Server mode on (closed), a sandbox gateway, and customers with client SMS accounts."""
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.env["ir.config_parameter"].sudo().set_param("iap_credits.server_mode", "closed")
         cls.service_sms = cls.env.ref("sms.iap_service_sms")
         cls.service_sms.credit_unit_price = 1.0
         cls.service_sms.sms_rate_ids.unlink()
@@ -61,27 +59,14 @@ class ServerSmsCase(HttpCase):
         cls.customer_a = cls.env["res.partner"].create({"name": "Customer A", "country_id": cls.belgium.id})
         cls.customer_b = cls.env["res.partner"].create({"name": "Customer B", "country_id": cls.belgium.id})
 
-    def make_client_account(self, partner, credits=0, gateway=None):
-        account = self.env["iap.account"].create(
-            {
-                "name": f"SMS of {partner.name}",
-                "service_id": self.service_sms.id,
-                "credit_mode": "local",
-                "client_partner_id": partner.id,
-                "account_token": uuid4().hex,
-                "sms_gateway_id": (gateway or self.sandbox).id,
-            }
-        )
-        if credits:
-            account._credits_grant(credits, "Test grant")
+    def make_sms_account(self, partner, credits=0, gateway=None):
+        """A client SMS account of ``partner`` (`ServerCase.make_client_account`) with a gateway."""
+        account = self.make_client_account("sms", partner=partner, credits=credits)
+        account.sms_gateway_id = gateway or self.sandbox
         return account
 
-    def call(self, route, **params):
-        """POST a JSON-RPC 2.0 call as `iap_tools.iap_jsonrpc` does; the decoded answer."""
-        return self.call_raw(route, json.dumps({"jsonrpc": "2.0", "method": "call", "params": params, "id": 7}))
-
     def call_raw(self, route, body):
-        response = self.url_open(route, data=body, headers={"Content-Type": "application/json"}, timeout=60)
+        response = self.post(route, body.encode())
         self.assertEqual(response.status_code, 200, response.text[:300])
         return response.json()
 
@@ -105,11 +90,8 @@ class ServerSmsCase(HttpCase):
         return answer["result"]
 
     def assertRefused(self, answer):
-        self.assertIn("error", answer, f"the call succeeded: {answer.get('result')!r}")
-        data = answer["error"]["data"]
-        self.assertTrue(data["name"].rsplit(".", 1)[-1], data)
+        data = self.assertStockError(answer)
         self.assertTrue(data["message"])
-        self.assertNotIn("debug", data)
         return data
 
     def outbox(self, uuids):

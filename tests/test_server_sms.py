@@ -20,7 +20,7 @@ class TestServerSmsSend(ServerSmsCase):
         return self.env["iap.credit.transaction"].sudo().search_count([("account_id", "=", account.id)])
 
     def test_send_charged_per_number(self):
-        account = self.make_client_account(self.customer_a, credits=10)
+        account = self.make_sms_account(self.customer_a, credits=10)
         answer, uuids = self.send(account, NUMBERS)
         results = self.assertResult(answer)
         self.assertEqual([result["uuid"] for result in results], uuids)
@@ -38,14 +38,14 @@ class TestServerSmsSend(ServerSmsCase):
         self.assertFalse(self.env["iap.sms.server.report"].sudo().search([("uuid", "in", uuids)]))
 
     def test_national_numbers_read_in_client_country(self):
-        account = self.make_client_account(self.customer_a, credits=10)
+        account = self.make_sms_account(self.customer_a, credits=10)
         self.env.company.country_id = self.env.ref("base.fr")
         answer, uuids = self.send(account, ["0470 12 34 56"])
         self.assertEqual(self.assertResult(answer)[0]["state"], "success")
         self.assertEqual(self.outbox(uuids).number, "+32470123456")
 
     def test_retry_of_a_sent_batch_not_charged_again(self):
-        account = self.make_client_account(self.customer_a, credits=10)
+        account = self.make_sms_account(self.customer_a, credits=10)
         __, uuids = self.send(account, NUMBERS[:1])
         messages = [{"content": "Hello from the client", "numbers": [{"uuid": uuids[0], "number": NUMBERS[0]}]}]
         balance = account.credit_balance
@@ -55,7 +55,7 @@ class TestServerSmsSend(ServerSmsCase):
         self.assertEqual(len(self.outbox(uuids)), 1)
 
     def test_empty_account_insufficient_credit_per_number(self):
-        account = self.make_client_account(self.customer_a)
+        account = self.make_sms_account(self.customer_a)
         rows = self._ledger_rows(account)
         answer, uuids = self.send(account, NUMBERS)
         results = self.assertResult(answer)
@@ -69,7 +69,7 @@ class TestServerSmsSend(ServerSmsCase):
         self.assertEqual(set(self.outbox(uuids).mapped("state")), {"error"})
 
     def test_mixed_bad_numbers(self):
-        account = self.make_client_account(self.customer_a, credits=10)
+        account = self.make_sms_account(self.customer_a, credits=10)
         numbers = [NUMBERS[0], "not a number", "", "+3212", NUMBERS[0], NUMBERS[1]]
         answer, __ = self.send(account, numbers)
         states = [result["state"] for result in self.assertResult(answer)]
@@ -84,7 +84,7 @@ class TestServerSmsSend(ServerSmsCase):
         self.assertAlmostEqual(account.credit_balance, 10 - charged)
 
     def test_no_gateway_unregistered(self):
-        account = self.make_client_account(self.customer_a, credits=10)
+        account = self.make_sms_account(self.customer_a, credits=10)
         account.sms_gateway_id = False
         answer, _uuids = self.send(account, NUMBERS[:2])
         results = self.assertResult(answer)
@@ -93,8 +93,8 @@ class TestServerSmsSend(ServerSmsCase):
         self.assertEqual(account.credit_balance, 10)
 
     def test_client_never_answered_about_another_clients_sms(self):
-        account_a = self.make_client_account(self.customer_a, credits=10)
-        account_b = self.make_client_account(self.customer_b, credits=10)
+        account_a = self.make_sms_account(self.customer_a, credits=10)
+        account_b = self.make_sms_account(self.customer_b, credits=10)
         __, uuids_a = self.send(account_a, NUMBERS[:1])
         messages = [{"content": "Hi", "numbers": [{"uuid": uuids_a[0], "number": NUMBERS[1]}]}]
         answer = self.call("/api/sms/3/send", messages=messages, account_token=account_b.account_token)
@@ -105,7 +105,7 @@ class TestServerSmsSend(ServerSmsCase):
         self.assertEqual(self.outbox(uuids_a).account_id, account_a)
 
     def test_client_sms_hidden_from_this_databases_users(self):
-        account = self.make_client_account(self.customer_a, credits=10)
+        account = self.make_sms_account(self.customer_a, credits=10)
         __, uuids = self.send(account, NUMBERS[:1], webhook_url="http://client.example/sms/status")
         user = new_test_user(
             self.env, login="server_sms_user", groups="base.group_user,iap_credits.group_iap_credits_user"
@@ -113,8 +113,24 @@ class TestServerSmsSend(ServerSmsCase):
         self.assertFalse(self.env["iap.sms.message"].with_user(user).search([("uuid", "in", uuids)]))
         self.assertFalse(self.env["iap.sms.server.report"].with_user(user).has_access("read"))
 
+    def test_open_mode_new_client_sends_with_this_databases_gateway(self):
+        self.set_server_mode("open")
+        self.env["ir.config_parameter"].sudo().set_param("iap_credits.server_trial_credits", "5")
+        gateway = self.env["iap.sms.gateway"].create({"name": "Own sandbox", "code": "sandbox"})
+        self.env["iap.account"].create(
+            {"name": "Own SMS", "service_id": self.service_sms.id, "credit_mode": "local", "sms_gateway_id": gateway.id}
+        )
+        token = uuid4().hex
+        answer, uuids = self.send(SimpleNamespace(account_token=token), NUMBERS[:1])
+        [result] = self.assertResult(answer)
+        account = self.env["iap.account"]._server_find_client_account(token, "sms")
+        self.assertEqual(account.sms_gateway_id, gateway)
+        self.assertEqual(self.outbox(uuids).gateway_id, gateway)
+        self.assertEqual(result["state"], "success")
+        self.assertAlmostEqual(account.credit_balance, 5 - result["credit"])  # the trial credits, less the SMS
+
     def test_server_mode_off_or_unknown_token_refused(self):
-        account = self.make_client_account(self.customer_a, credits=10)
+        account = self.make_sms_account(self.customer_a, credits=10)
         own = self.env["iap.account"].create(
             {"name": "Own SMS", "service_id": self.service_sms.id, "credit_mode": "local"}
         )
@@ -128,7 +144,7 @@ class TestServerSmsSend(ServerSmsCase):
         self.assertEqual(own.credit_balance, 10)
 
     def test_bad_input_of_any_shape(self):
-        account = self.make_client_account(self.customer_a, credits=10)
+        account = self.make_sms_account(self.customer_a, credits=10)
         token = account.account_token
         good = {"uuid": uuid4().hex, "number": NUMBERS[0]}
         many = [{"uuid": uuid4().hex, "number": NUMBERS[0]} for _i in range(1001)]
@@ -178,7 +194,7 @@ class TestServerSmsAccount(ServerSmsCase):
         gateway = self.env["iap.sms.gateway"].create(
             {"name": "Test HTTP", "code": "http", "http_url": f"{api.url}/send", "timeout": 1}
         )
-        account = self.make_client_account(self.customer_a, gateway=gateway)
+        account = self.make_sms_account(self.customer_a, gateway=gateway)
         token = account.account_token
         self.assertEqual(
             self.call("/api/sms/1/account/update_sender", sender_name="Acme", account_token=token)["result"],
@@ -206,7 +222,7 @@ class TestServerSmsAccount(ServerSmsCase):
         gateway = self.env["iap.sms.gateway"].create(
             {"name": "Test HTTP", "code": "http", "http_url": f"{api.url}/send", "timeout": 1}
         )
-        token = self.make_client_account(self.customer_a, gateway=gateway).account_token
+        token = self.make_sms_account(self.customer_a, gateway=gateway).account_token
         create, verify = "/api/sms/1/account/create", "/api/sms/2/account/verify"
         self.assertEqual(self._state(create, phone_number="12", account_token=token), "invalid_phone_number")
         for _i in range(3):
@@ -224,7 +240,7 @@ class TestServerSmsAccount(ServerSmsCase):
         )
 
     def test_account_routes_refuse_bad_input(self):
-        account = self.make_client_account(self.customer_a)
+        account = self.make_sms_account(self.customer_a)
         token = account.account_token
         for route, params in [
             ("/api/sms/1/account/create", {"phone_number": 32470123456}),

@@ -36,7 +36,7 @@ class TestServerSmsWebhook(ServerSmsCase):
         reports.write({"next_attempt_date": fields.Datetime.now() - timedelta(seconds=1)})
 
     def test_reports_pushed_in_stock_shape(self):
-        account = self.make_client_account(self.customer_a, credits=10)
+        account = self.make_sms_account(self.customer_a, credits=10)
         answer, uuids = self.send(account, NUMBERS, webhook_url=self.url)
         self.assertEqual({result["state"] for result in self.assertResult(answer)}, {"success"})
         self.assertFalse(self.hook.calls, "the send path never calls the client")
@@ -58,7 +58,7 @@ class TestServerSmsWebhook(ServerSmsCase):
         self.assertEqual(len(self.hook.calls), 1, "a pushed report is not pushed again")
 
     def test_one_push_per_webhook_url(self):
-        account = self.make_client_account(self.customer_a, credits=10)
+        account = self.make_sms_account(self.customer_a, credits=10)
         __, first = self.send(account, NUMBERS[:2], webhook_url=self.url)
         __, second = self.send(account, NUMBERS[2:], content="Another text", webhook_url=self.url)
         self._push()
@@ -66,7 +66,7 @@ class TestServerSmsWebhook(ServerSmsCase):
         self.assertEqual(set(self.hook.reported()), set(first + second))
 
     def test_failing_client_tried_once_per_run(self):
-        account = self.make_client_account(self.customer_a, credits=1000)
+        account = self.make_sms_account(self.customer_a, credits=1000)
         __, uuids = self.send(account, [f"+3247000{index:04d}" for index in range(600)], webhook_url=self.url)
         reports = self._reports(uuids)
         self.assertEqual(len(reports), 600)
@@ -84,7 +84,7 @@ class TestServerSmsWebhook(ServerSmsCase):
 
     def test_retry_with_backoff_then_give_up(self):
         self.env["ir.config_parameter"].sudo().set_param("iap_credits.sms_server_report_attempts", "3")
-        account = self.make_client_account(self.customer_a, credits=10)
+        account = self.make_sms_account(self.customer_a, credits=10)
         __, uuids = self.send(account, NUMBERS[:1], webhook_url=self.url)
         report = self._reports(uuids)
         self.hook.status = 500
@@ -108,7 +108,7 @@ class TestServerSmsWebhook(ServerSmsCase):
         self.assertEqual(len(self.hook.calls), 3, "given up: never pushed again")
 
     def test_retry_until_the_client_accepts(self):
-        account = self.make_client_account(self.customer_a, credits=10)
+        account = self.make_sms_account(self.customer_a, credits=10)
         __, uuids = self.send(account, NUMBERS[:2], webhook_url=self.url)
         reports = self._reports(uuids)
         self.hook.error_answer = {"code": 200, "message": "Odoo Server Error", "data": {"name": "UserError"}}
@@ -122,7 +122,7 @@ class TestServerSmsWebhook(ServerSmsCase):
         self.assertEqual(len(self.hook.calls), 2)
 
     def test_unreachable_client_retried(self):
-        account = self.make_client_account(self.customer_a, credits=10)
+        account = self.make_sms_account(self.customer_a, credits=10)
         __, uuids = self.send(account, NUMBERS[:1], webhook_url=f"{closed_port_url()}/sms/status")
         report = self._reports(uuids)
         self._push()
@@ -131,8 +131,8 @@ class TestServerSmsWebhook(ServerSmsCase):
 
     def test_clients_only_get_their_own_reports(self):
         other = self.start(WebhookServer())
-        account_a = self.make_client_account(self.customer_a, credits=10)
-        account_b = self.make_client_account(self.customer_b, credits=10)
+        account_a = self.make_sms_account(self.customer_a, credits=10)
+        account_b = self.make_sms_account(self.customer_b, credits=10)
         __, uuids_a = self.send(account_a, NUMBERS[:2], webhook_url=self.url)
         __, uuids_b = self.send(account_b, NUMBERS[2:], webhook_url=f"{other.url}/sms/status")
         self._push()
@@ -140,9 +140,9 @@ class TestServerSmsWebhook(ServerSmsCase):
         self.assertEqual(set(other.reported()), set(uuids_b))
 
     def test_no_webhook_no_report_and_refused_sms_not_reported(self):
-        account = self.make_client_account(self.customer_a, credits=10)
+        account = self.make_sms_account(self.customer_a, credits=10)
         __, uuids = self.send(account, NUMBERS[:1])
-        empty = self.make_client_account(self.customer_b)
+        empty = self.make_sms_account(self.customer_b)
         __, refused = self.send(empty, NUMBERS[:1], webhook_url=self.url)
         self.assertFalse(self._reports(uuids + refused))
 
@@ -158,7 +158,7 @@ class TestServerSmsWebhook(ServerSmsCase):
                 "timeout": 1,
             }
         )
-        account = self.make_client_account(self.customer_a, credits=10, gateway=gateway)
+        account = self.make_sms_account(self.customer_a, credits=10, gateway=gateway)
         answer, uuids = self.send(account, NUMBERS[:2], webhook_url=self.url)
         self.assertEqual({result["state"] for result in self.assertResult(answer)}, {"success"})
         self.assertFalse(self._reports(uuids), "accepted is not delivered")

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 from odoo.http import Controller, request
 
-from .protocol import ACCESS_ERROR, IapProtocolError, iap_route
+from .protocol import IapProtocolError, iap_route
 
 SERVICE_NAME = "sms"
 # The stock client sends its queue by batches of `sms.session.batch.size` (500).
@@ -99,16 +99,11 @@ def _check_webhook_url(url):
 class IapServerSmsController(Controller):
     @staticmethod
     def _client_account(account_token, dbuuid):
-        """The client's SMS account (sudo): the one place the SMS routes authenticate."""
+        """The client's SMS account (sudo): the one place the SMS routes authenticate
+        (`iap.account._server_account` decides who may connect; AccessError otherwise)."""
         _check_string(account_token, "account_token", MAX_TOKEN_LENGTH)
         _check_string(dbuuid, "dbuuid", MAX_FIELD_LENGTH, required=False)
-        IapAccount = request.env["iap.account"]
-        if IapAccount._server_mode() == "off":
-            _refuse(request.env._("This database is not an IAP server."))
-        account = IapAccount._server_find_client_account(account_token, SERVICE_NAME)
-        if not account:
-            raise IapProtocolError(request.env._("Unknown IAP account."), ACCESS_ERROR)
-        return account
+        return request.env["iap.account"]._server_account(account_token, SERVICE_NAME, dbuuid or None)
 
     @iap_route("/api/sms/3/send", max_bytes=SEND_MAX_BYTES)
     def send(self, messages=None, account_token=None, dbuuid=None, webhook_url=None):
