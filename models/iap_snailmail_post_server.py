@@ -22,7 +22,6 @@ class IapSnailmailPost(models.Model):
     _inherit = "iap.snailmail.post"
 
     client_letter_id = fields.Integer(
-        string="Client Letter",
         readonly=True,
         index="btree_not_null",
         help="Server mode: the id of the letter in the client database that sent this document.",
@@ -60,33 +59,25 @@ class IapSnailmailPost(models.Model):
     def _server_print_document(self, account, document, options):
         letter_id = document["letter_id"]
         attempts = [("account_id", "=", account.id), ("client_letter_id", "=", letter_id)]
+        # One call at a time posts a client's letter (the lock ends with the transaction),
+        # as `_post_letter` locks a letter of this database.
+        self.env.cr.execute(
+            "SELECT pg_try_advisory_xact_lock(hashtextextended(%s, 0))",
+            (f"iap_credits.server_snailmail:{account.id}:{letter_id}",),
+        )
+        if not self.env.cr.fetchone()[0]:
+            reason = self.env._("This letter is being posted by another call.")
+            return self._server_error(letter_id, "UNKNOWN_ERROR", reason)
         posted = self._accepted_attempt(attempts)
         if posted:
             # Accepted and charged by an earlier call whose answer the client lost: never again.
             return self._server_sent(letter_id, posted.provider_ref, 0.0)
-        address = self._server_fields(document.get("address"))
-        if not all(address[key] for key in ADDRESS_REQUIRED):
-            return self._server_error(
-                letter_id, "MISSING_REQUIRED_FIELDS", self.env._("The address of the letter is incomplete.")
-            )
-        country = self.env["res.country"].sudo().search([("code", "=ilike", address["country_code"])], limit=1)
-        if not country:
-            return self._server_error(
-                letter_id, "NO_PRICE_AVAILABLE", self.env._("This server does not post letters to that country.")
-            )
-        address["country_code"] = country.code
-        pdf = self._server_pdf(document.get("pdf_bin"))
-        pages = self._server_pages(pdf)
-        if not pages:
-            return self._server_error(
-                letter_id,
-                "FORMAT_ERROR",
-                self.env._("The document is not a PDF of 1 to %(max)s pages.", max=MAX_PAGES),
-            )
-        gateway = account.snailmail_gateway_id
-        if not gateway:
-            return self._server_error(letter_id, "UNKNOWN_ERROR", self.env._("This server cannot post letters now."))
+        checked, refusal = self._server_check(account, document)
+        if refusal:
+            return refusal
+        address, country, pdf, pages, gateway = checked
         res_model, res_id = document.get("res_model"), document.get("res_id")
+        client_key = account.client_dbuuid or f"client-{account.id}"
         item = {
             "letter_id": f"client-{account.id}-{letter_id}",
             "pdf": pdf,
@@ -101,9 +92,7 @@ class IapSnailmailPost(models.Model):
                 client=account.client_partner_id.display_name or account.display_name,
                 document=f"{self._server_text(res_model, 64) or '?'} {res_id if isinstance(res_id, int) else '?'}",
             ),
-            "idempotency_key": self._attempt_key(
-                attempts, f"odoo-{account.client_dbuuid or account.id}-letter-{letter_id}"
-            ),
+            "idempotency_key": self._attempt_key(attempts, f"odoo-{client_key}-letter-{letter_id}"),
         }
         origin = {"client_letter_id": letter_id, "country_id": country.id, "company_id": account.company_ids[:1].id}
         try:
@@ -119,6 +108,32 @@ class IapSnailmailPost(models.Model):
     # ------------------------------------------------------------
     # CHECKS — a document is refused before anything is held
     # ------------------------------------------------------------
+
+    @api.model
+    def _server_check(self, account, document):
+        """``((address, country, pdf, pages, gateway), None)`` for a document that can be
+        posted, else ``(None, the document's answer)``: incomplete address, unknown
+        country, not a readable PDF of 1 to `MAX_PAGES` pages, no provider."""
+        letter_id = document["letter_id"]
+        address = self._server_fields(document.get("address"))
+        if not all(address[key] for key in ADDRESS_REQUIRED):
+            reason = self.env._("The address of the letter is incomplete.")
+            return None, self._server_error(letter_id, "MISSING_REQUIRED_FIELDS", reason)
+        country = self.env["res.country"].sudo().search([("code", "=ilike", address["country_code"])], limit=1)
+        if not country:
+            reason = self.env._("This server does not post letters to that country.")
+            return None, self._server_error(letter_id, "NO_PRICE_AVAILABLE", reason)
+        address["country_code"] = country.code
+        pdf = self._server_pdf(document.get("pdf_bin"))
+        pages = self._server_pages(pdf)
+        if not pages:
+            reason = self.env._("The document is not a PDF of 1 to %(max)s pages.", max=MAX_PAGES)
+            return None, self._server_error(letter_id, "FORMAT_ERROR", reason)
+        gateway = account.snailmail_gateway_id
+        if not gateway:
+            reason = self.env._("This server cannot post letters now.")
+            return None, self._server_error(letter_id, "UNKNOWN_ERROR", reason)
+        return (address, country, pdf, pages, gateway), None
 
     @api.model
     def _server_fields(self, address):

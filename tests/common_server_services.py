@@ -1,6 +1,7 @@
 # Part of iap_credits. See LICENSE file for full copyright and licensing details.
-"""Fixtures of the server-mode service tests: client accounts, raw JSON-RPC calls over real
-HTTP, and the stock client code of this very database pointed at its own server routes.
+"""Fixtures of the server-mode service tests (on top of `common_server.ServerCase`, server
+mode closed): client accounts of their own customers, raw JSON-RPC calls over real HTTP, and
+the stock client code of this very database pointed at its own server routes.
 
 The stock client code refuses to reach the network while a test runs (`iap_jsonrpc`
 and `_contact_iap` check ``odoo.modules.module.current_test``): :meth:`stock_client`
@@ -73,7 +74,7 @@ class ServerServicesMixin:
             yield
         self.env.invalidate_all()
 
-    def post(self, route, params, raw=None):
+    def rpc(self, route, params, raw=None):
         """POST a JSON-RPC call (or the ``raw`` body) to ``route``; return the decoded answer."""
         body = {"jsonrpc": "2.0", "method": "call", "params": params, "id": uuid.uuid4().hex}
         if raw is None:

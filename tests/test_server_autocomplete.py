@@ -4,15 +4,15 @@ pointed at its own routes) searches and enriches companies through `/api/dnb/1/*
 real HTTP, answered by this database's engines and charged on the client's account."""
 
 from odoo.tests import tagged
-from odoo.tests.common import HttpCase
 
+from .common_server import ServerCase
 from .common_server_services import ACCESS_ERROR, ServerServicesMixin
 
 STOCK_PARAMS = {"db_uuid": "client-db", "db_version": "19.0", "db_lang": "en_US", "country_code": "US", "zip": "93721"}
 
 
 @tagged("post_install", "-at_install")
-class TestServerAutocomplete(ServerServicesMixin, HttpCase):
+class TestServerAutocomplete(ServerServicesMixin, ServerCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -88,13 +88,15 @@ class TestServerAutocomplete(ServerServicesMixin, HttpCase):
         self.client._credits_grant(3, "Welcome")
         self.other._credits_grant(3, "Welcome")
         duns = self._duns()
-        answer = self.post("/api/dnb/1/enrich_by_duns", {**STOCK_PARAMS, "account_token": self.other.account_token, "duns": duns})
+        answer = self.rpc(
+            "/api/dnb/1/enrich_by_duns", {**STOCK_PARAMS, "account_token": self.other.account_token, "duns": duns}
+        )
         self.assertEqual(answer["result"]["data"]["name"], "Quillfeather Stationers Inc.")
         self.assertCredits(self.other, 2)
         self.assertCredits(self.client, 3)
         # A token is an account of one service: not one of another service's.
         snailmail = self.env.ref("snailmail.iap_service_snailmail")
-        answer = self.post(
+        answer = self.rpc(
             "/api/dnb/1/enrich_by_duns",
             {**STOCK_PARAMS, "account_token": self._client_account(snailmail, "Poster").account_token, "duns": duns},
         )
@@ -105,31 +107,38 @@ class TestServerAutocomplete(ServerServicesMixin, HttpCase):
         company = self._enrich("anything")
         self.assertTrue(company["error"])
         self.assertFalse(self._search("Quillfeather"))
-        answer = self.post("/api/dnb/1/search_by_name", {**STOCK_PARAMS, "account_token": "x" * 40, "query": "Quill"})
+        answer = self.rpc("/api/dnb/1/search_by_name", {**STOCK_PARAMS, "account_token": "x" * 40, "query": "Quill"})
         data = self.assertRefused(answer, ACCESS_ERROR)
         self.assertNotIn("x" * 40, str(data))
+
+    def test_server_mode_off_refuses_every_client(self):
+        self.client._credits_grant(2, "Welcome")
+        self.set_server_mode("off")
+        self.assertTrue(self._enrich("anything")["error"])
+        answer = self.rpc("/api/dnb/1/search_by_name", {**STOCK_PARAMS, "account_token": self.client.account_token})
+        self.assertRefused(answer, ACCESS_ERROR)
+        self.assertCredits(self.client, 2)
 
     def test_bad_input_of_any_shape(self):
         self.client._credits_grant(2, "Welcome")
         token = self.client.account_token
         route = "/api/dnb/1/enrich_by_duns"
         for duns in ("", "garbage", "99999:xyz", 42, None, {"a": 1}, ["x"], "x" * 10000):
-            answer = self.post(route, {**STOCK_PARAMS, "account_token": token, "duns": duns})
+            answer = self.rpc(route, {**STOCK_PARAMS, "account_token": token, "duns": duns})
             self.assertEqual(answer["result"]["data"], {}, duns)
             self.assertTrue(answer["result"]["error"], duns)
             self.assertFalse(answer["result"]["credit_error"])
         for query in (None, 12, {"q": 1}, ["Quill"], "x" * 5000):
-            answer = self.post("/api/dnb/1/search_by_name", {**STOCK_PARAMS, "account_token": token, "query": query})
+            answer = self.rpc("/api/dnb/1/search_by_name", {**STOCK_PARAMS, "account_token": token, "query": query})
             self.assertEqual(answer["result"]["data"], [], query)
         for domain in (None, 3, "not a domain", "http://", "../../etc/passwd"):
-            answer = self.post("/api/dnb/1/enrich_by_domain", {**STOCK_PARAMS, "account_token": token, "domain": domain})
+            answer = self.rpc("/api/dnb/1/enrich_by_domain", {**STOCK_PARAMS, "account_token": token, "domain": domain})
             self.assertTrue(answer["result"]["error"], domain)
-        self.assertRefused(self.post(route, {**STOCK_PARAMS, "account_token": token, "duns": "x", "extra": 1}))
-        self.assertRefused(self.post(route, ["positional"]))
-        self.assertRefused(self.post(route, {}, raw=b"{not json"))
-        self.assertRefused(self.post(route, {}, raw=b'{"jsonrpc": "1.0", "params": {}}'))
-        self.assertRefused(self.post(route, {**STOCK_PARAMS, "account_token": None}), ACCESS_ERROR)
-        self.assertRefused(self.post(route, {**STOCK_PARAMS, "account_token": 12}), ACCESS_ERROR)
+        self.assertRefused(self.rpc(route, {**STOCK_PARAMS, "account_token": token, "duns": "x", "extra": 1}))
+        self.assertRefused(self.rpc(route, ["positional"]))
+        self.assertRefused(self.rpc(route, {}, raw=b"{not json"))
+        self.assertRefused(self.rpc(route, {}, raw=b'{"jsonrpc": "1.0", "params": {}}'))
+        self.assertRefused(self.rpc(route, {**STOCK_PARAMS, "account_token": None}), ACCESS_ERROR)
+        self.assertRefused(self.rpc(route, {**STOCK_PARAMS, "account_token": 12}), ACCESS_ERROR)
         self.assertCredits(self.client, 2)
         self.assertLedgerConsistent(self.client)
-

@@ -3,21 +3,12 @@
 
 from odoo.http import request
 
-from .protocol import ACCESS_ERROR, IapProtocolError
-
 
 def client_account(service_name, account_token, dbuuid):
     """The client account of ``account_token`` for ``service_name`` (sudo), through the one
-    entry point of server mode (`iap.account._server_account`: server mode, registered or
-    open clients, rate limits), or :class:`IapProtocolError`."""
-    accounts = request.env["iap.account"].sudo()
-    if hasattr(accounts, "_server_account"):
-        return accounts._server_account(account_token, service_name, dbuuid)
-    # Until the server's settings exist: registered client accounts only.
-    account = accounts._server_find_client_account(account_token, service_name)
-    if not account:
-        raise IapProtocolError(request.env._("This IAP account is not known to this server."), ACCESS_ERROR)
-    return account
+    entry point of server mode (`iap.account._server_account`: off, closed or open mode,
+    registered or new clients), or an `AccessError` the protocol answers in the stock shape."""
+    return request.env["iap.account"].sudo()._server_account(account_token, service_name, dbuuid)
 
 
 def client_env(db_lang):

@@ -12,7 +12,7 @@ sends ``account_token``, ``dbuuid``, ``documents`` (one per letter: ``letter_id`
 from odoo import http
 from odoo.http import request
 
-from .client_account import client_account, client_env
+from .client_account import client_account
 from .protocol import IapProtocolError, iap_route
 
 SERVICE = "snailmail"
@@ -30,7 +30,7 @@ class IapServerSnailmail(http.Controller):
         one is refused as a whole, before anything is charged. ``batch`` is accepted: the
         answer is always per document (the stock client always sends ``True``)."""
         account = client_account(SERVICE, account_token, dbuuid)
-        env = client_env(request.env.context.get("lang"))
+        env = request.env
         if options is None:
             options = {}
         if not isinstance(documents, list) or not isinstance(options, dict):
@@ -38,7 +38,10 @@ class IapServerSnailmail(http.Controller):
         if not 0 < len(documents) <= MAX_DOCUMENTS:
             raise IapProtocolError(env._("A call posts 1 to %(max)s letters.", max=MAX_DOCUMENTS))
         letter_ids = [document.get("letter_id") if isinstance(document, dict) else None for document in documents]
-        if not all(isinstance(letter_id, int) and not isinstance(letter_id, bool) for letter_id in letter_ids):
+        if not all(
+            isinstance(letter_id, int) and not isinstance(letter_id, bool) and 0 < letter_id < 2**31
+            for letter_id in letter_ids
+        ):
             raise IapProtocolError(env._("Each document must have the id of its letter."))
         if len(set(letter_ids)) != len(letter_ids):
             raise IapProtocolError(env._("Each letter can be posted once per call."))
