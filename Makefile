@@ -1,5 +1,6 @@
 # iap_credits — developer commands. Every target runs dev/setup.sh first (idempotent).
 #   make run                 set up, create the demo database, serve http://localhost:8069
+#   make run ARGS='--workers 4'   the same with Odoo's options, e.g. worker processes (server mode)
 #   make test                set up, lint, Odoo's sms tests, fresh database, install, pytest-odoo, drop database
 #   make lint                the hooks of .pre-commit-config.yaml on every file (OCA's, prettier, ruff, pylint-odoo)
 #   make wheel               the installable wheel odoo-addon-iap_credits, built by whool, in dist/
@@ -12,7 +13,7 @@ SHELL := /bin/bash
 setup:
 	@bash dev/setup.sh
 run:
-	@bash dev/run.sh
+	@bash dev/run.sh $(ARGS)
 test:
 	@bash dev/test.sh
 lint: setup

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # `make run`: set up, create (once) the demo database with this addon, its bridge addons
 # (bridges/: expenses, ...) and their demo data, then serve it on http://localhost:8069
-# (login admin / admin).
+# (login admin / admin). Odoo's options follow (make run ARGS='...'), e.g.
+#   make run ARGS='--workers 4'    worker processes (and a cron thread), as a database in
+#                                  server mode serves its client databases (readme/server_mode.md)
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 bash "$ROOT/dev/setup.sh"

@@ -2,7 +2,8 @@
 # `make test`: set up, lint (pre-commit, dev/lint.sh), Odoo's SMS tests (dev/test-stock.sh),
 # create a fresh database, install the addon and its bridge addons (bridges/, with their
 # stock apps; with demo data, so the demo is checked too), run the whole suite with
-# pytest-odoo, the bridges' tests included, drop the database.
+# pytest-odoo, the bridges' tests included, drop the database; then the interoperability
+# test of server mode (dev/interop/run.py: two more databases and three Odoo processes).
 # Exits non-zero on any lint error or test failure.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -44,5 +45,13 @@ python -m pytest -p no:cacheprovider --odoo-config="$CONF" --odoo-database="$DB"
   --rootdir="$STATE/addons" --confcutdir="$STATE/addons" \
   "$STATE/addons/iap_credits/tests" "${BRIDGE_TESTS[@]}" "$@"
 rc=$?
+# Server mode between processes: a stock Odoo database (no iap_credits) served by its own
+# odoo-bin uses a database with iap_credits, served with --workers 2, as its IAP server
+# (readme/server_mode.md). About 5 minutes; its own databases, dropped at the end.
+# IAP_SKIP_INTEROP=1 skips it (a quick local run of the pytest suite only).
+if [ -z "${IAP_SKIP_INTEROP:-}" ]; then
+  echo "[test] interoperability of server mode (dev/interop/run.py)" >&2
+  python "$ROOT/dev/interop/run.py" --config "$CONF" || rc=1
+fi
 set -e
 exit $rc

@@ -4,7 +4,7 @@ databases use this database as their IAP server (readme/server_mode.md)."""
 
 from . import protocol
 from . import accounts
-from . import sms
-from . import credit
 from . import autocomplete
+from . import credit
+from . import sms
 from . import snailmail

@@ -22,6 +22,7 @@ import contention
 import gateway_isolation
 import latency
 import ledger_scale
+import server_load
 import sms_throughput
 from common import start_odoo
 
@@ -32,6 +33,7 @@ SCENARIOS = {
     "sms": sms_throughput.run,
     "alerts": alert_scale.run,
     "isolation": gateway_isolation.run,
+    "server": server_load.run,
 }
 
 
@@ -74,6 +76,10 @@ def parse_args(argv):
     group.add_argument("--alerts-batch", type=int, default=500, help="accounts a batch (commit) of the job")
     group.add_argument("--alerts-small", type=int, default=1000, help="accounts due, for the query count of a batch")
     group.add_argument("--alerts-large", type=int, default=100000, help="accounts due, the same again with more")
+    group = parser.add_argument_group("server mode load")
+    group.add_argument("--server-clients", type=int, default=8, help="client databases sending at once (threads)")
+    group.add_argument("--server-requests", type=int, default=500, help="/api/sms/3/send calls of each client")
+    group.add_argument("--server-batch", type=int, default=1, help="numbers of each call (stock sends up to 500)")
     return parser.parse_args(argv)
 
 
