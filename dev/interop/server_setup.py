@@ -9,6 +9,8 @@ import os
 
 spec = json.loads(os.environ["IAP_INTEROP_SPEC"])
 env["ir.config_parameter"].set_param("iap_credits.server_mode", "closed")
+# The client database runs on this machine: its webhook (delivery reports) is on 127.0.0.1.
+env["ir.config_parameter"].set_param("iap_credits.server_webhook_hosts", "127.0.0.1,localhost")
 customer = env["res.partner"].create({"name": "Interop Client Ltd", "is_company": True, "email": "c@example.com"})
 services = {s.technical_name: s for s in env["iap.service"].search([])}
 services["sms"].write({"credit_unit_price": 1.0})
