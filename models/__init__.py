@@ -1,4 +1,5 @@
 # Part of iap_credits. See LICENSE file for full copyright and licensing details.
+from . import iap_state_machine_mixin
 from . import iap_digitization_mixin
 from . import iap_digitization_document
 from . import iap_digitization_matching
