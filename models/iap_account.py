@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.modules import module
-from odoo.tools import formatLang
+from odoo.tools import SQL, formatLang
 
 _logger = logging.getLogger(__name__)
 
@@ -21,6 +21,13 @@ LEDGER_FIELDS = {"credit_balance", "credit_reserved", "credit_available", "trans
 WRITTEN_ACCOUNTS = "iap_credits.written_accounts"
 # Rows of the ledger shown on the account form; all of them are one click away (Transactions).
 RECENT_LEDGER_ROWS = 80
+# The stock text ``balance`` of a local account ("488 Credits", "12.5 Pages"): its settled
+# credits without trailing zeros and the unit of its service, as SQL on the table
+# ``iap_account`` of ``{amount}`` (the credits) and ``{unit}`` (the unit, see
+# `IapAccount._local_balance_unit_sql`). The one definition of that text: the ledger's
+# statement writes it with each movement, of the balance after it, in the same UPDATE
+# (no query of its own); `_set_local_state` when an account becomes local.
+LOCAL_BALANCE_SQL = "trim_scale({amount})::text || COALESCE(' ' || NULLIF(({unit}), ''), '')"
 
 
 def in_test_transaction(cr):
@@ -266,15 +273,27 @@ class IapAccount(models.Model):
 
     def _set_local_state(self):
         """Local accounts are registered, and show their local balance in the stock field."""
+        if not self:
+            return
+        self.flush_recordset(["service_id"])
+        balance = SQL(
+            LOCAL_BALANCE_SQL.format(amount="iap_account.credit_balance", unit="%s"), self._local_balance_unit_sql()
+        )
+        texts = dict(
+            self.env.execute_query(SQL("SELECT id, %s FROM iap_account WHERE id IN %s", balance, tuple(self.ids)))
+        )
         for account in self:
-            account.with_context(disable_iap_update=True).write(
-                {"state": "registered", "balance": account._format_local_balance()}
-            )
+            account.with_context(disable_iap_update=True).write({"state": "registered", "balance": texts[account.id]})
 
-    def _format_local_balance(self):
-        self.ensure_one()
-        amount = f"{self.credit_balance:.4f}".rstrip("0").rstrip(".")
-        return f"{amount} {self.service_id.unit_name or ''}".strip()
+    @api.model
+    def _local_balance_unit_sql(self):
+        """The unit of the service of the account row ``iap_account``, in the current language,
+        for :data:`LOCAL_BALANCE_SQL`.
+
+        :return: SQL
+        """
+        unit_name = self.env["iap.service"]._field_to_sql("iap_service", "unit_name")
+        return SQL("SELECT %s FROM iap_service WHERE iap_service.id = iap_account.service_id", unit_name)
 
     def _format_credits(self, credits):
         """``credits`` as Odoo shows quantities to the current user: the 'IAP Credits'
