@@ -12,12 +12,14 @@ from . import iap_gateway_mixin
 from . import account_move
 from . import account_move_send
 from . import iap_account
+from . import iap_account_access
 from . import iap_account_stock
 from . import iap_account_ledger_guards
 from . import iap_account_ledger
 from . import iap_account_hold_expiry
 from . import iap_account_purchase
 from . import iap_account_alert
+from . import iap_account_alert_state
 from . import iap_account_alert_job
 from . import iap_account_catalog
 from . import iap_account_autocomplete
@@ -53,6 +55,7 @@ from . import iap_snailmail_post_status
 from . import iap_snailmail_rate
 from . import ir_qweb
 from . import payment_transaction
+from . import payment_transaction_credits
 from . import res_company
 from . import res_partner
 from . import sms_sms
