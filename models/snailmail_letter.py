@@ -1,6 +1,5 @@
 # Part of iap_credits. See LICENSE file for full copyright and licensing details.
 
-
 from markupsafe import Markup
 
 from odoo import api, models
