@@ -226,7 +226,8 @@ class _LedgerStatement:
         self.code = _POST_QUERY.format(
             # The stock text of the balance after the movement (see `LOCAL_BALANCE_SQL`).
             balance=LOCAL_BALANCE_SQL.format(
-                amount="iap_account.credit_balance + %(dc)s", unit=_mogrify(env.cr, account._local_balance_unit_sql())
+                amount="iap_account.credit_balance + %(dc)s",
+                unit=_mogrify(env.cr, env["iap.account"]._local_balance_unit_sql()),
             ),
             guard=guard,
             account_returning=", ".join(f'iap_account."{field.name}"' for field in self.account_fields),
