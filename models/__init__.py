@@ -1,4 +1,5 @@
 # Part of iap_credits. See LICENSE file for full copyright and licensing details.
+from . import iap_state_machine_mixin
 from . import iap_digitization_mixin
 from . import iap_digitization_document
 from . import iap_digitization_matching
@@ -11,6 +12,7 @@ from . import iap_gateway_mixin
 from . import account_move
 from . import account_move_send
 from . import iap_account
+from . import iap_account_access
 from . import iap_account_stock
 from . import iap_account_ledger_guards
 from . import iap_account_ledger
@@ -19,6 +21,7 @@ from . import iap_account_purchase
 from . import iap_account_server
 from . import iap_account_server_purchase
 from . import iap_account_alert
+from . import iap_account_alert_state
 from . import iap_account_alert_job
 from . import iap_account_catalog
 from . import iap_account_autocomplete
@@ -64,6 +67,7 @@ from . import iap_snailmail_post_status
 from . import iap_snailmail_rate
 from . import ir_qweb
 from . import payment_transaction
+from . import payment_transaction_credits
 from . import payment_transaction_server
 from . import res_company
 from . import res_config_settings

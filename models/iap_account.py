@@ -4,9 +4,8 @@ import logging
 from dataclasses import dataclass
 
 from odoo import api, fields, models
-from odoo.exceptions import AccessError, UserError
 from odoo.modules import module
-from odoo.tools import formatLang
+from odoo.tools import SQL, formatLang
 
 _logger = logging.getLogger(__name__)
 
@@ -21,6 +20,13 @@ LEDGER_FIELDS = {"credit_balance", "credit_reserved", "credit_available", "trans
 WRITTEN_ACCOUNTS = "iap_credits.written_accounts"
 # Rows of the ledger shown on the account form; all of them are one click away (Transactions).
 RECENT_LEDGER_ROWS = 80
+# The stock text ``balance`` of a local account ("488 Credits", "12.5 Pages"): its settled
+# credits without trailing zeros and the unit of its service, as SQL on the table
+# ``iap_account`` of ``{amount}`` (the credits) and ``{unit}`` (the unit, see
+# `IapAccount._local_balance_unit_sql`). The one definition of that text: the ledger's
+# statement writes it with each movement, of the balance after it, in the same UPDATE
+# (no query of its own); `_set_local_state` when an account becomes local.
+LOCAL_BALANCE_SQL = "trim_scale({amount})::text || COALESCE(' ' || NULLIF(({unit}), ''), '')"
 
 
 def in_test_transaction(cr):
@@ -158,123 +164,32 @@ class IapAccount(models.Model):
             )
 
     # ------------------------------------------------------------
-    # CRUD
+    # LOCAL STATE AND BALANCE TEXT
     # ------------------------------------------------------------
-
-    @api.model
-    def _get_routing_fields(self):
-        """Fields that decide which account a service pays with, or how its work is done.
-
-        Only credit managers write them: what a plain user does never changes the account
-        a service pays with. The files that add such fields (SMS gateway, digitization
-        gateway) extend this set.
-
-        :return: a set of field names
-        """
-        return {"service_id", "company_ids", "credit_mode", "account_token"}
-
-    @api.model
-    def _get_administrator_fields(self):
-        """Fields that decide where work and secrets are sent, yet stay readable by managers.
-
-        Only system administrators write them, like the secrets themselves (fields with
-        ``groups="base.group_system"`` are guarded by the ORM already). Extended by the
-        gateway files.
-
-        :return: a set of field names
-        """
-        return set()
-
-    def _field_labels(self, field_names):
-        """The labels of ``field_names``, in the user's language, for error messages."""
-        return ", ".join(sorted(self._fields[name]._description_string(self.env) for name in field_names))
-
-    def _check_credit_manager(self, message):
-        """Refuse with ``message`` unless the current user is a credit manager (or the system)."""
-        if not self.env.su and not self.env.user.has_group(MANAGER_GROUP):
-            raise AccessError(message)
-
-    @api.model_create_multi
-    def create(self, vals_list):
-        # Stock gives every internal user create on accounts, and a new account of a service
-        # and company is the one `get` returns: only credit managers create (and so copy)
-        # accounts. The system's own creation, in `get`, runs as superuser.
-        self._check_credit_manager(self.env._("Only IAP credit managers can create or duplicate IAP accounts."))
-        for vals in vals_list:
-            if any(vals.get(field) for field in LEDGER_FIELDS):
-                raise UserError(self.env._("Credits can only be added through the ledger (a grant or a purchase)."))
-        accounts = super().create(vals_list)
-        accounts._ledger_mark_written()
-        accounts.filtered(lambda a: a.credit_mode == "local")._set_local_state()
-        return accounts
-
-    def _write_multi(self, vals_list):
-        """Override of `base`: every UPDATE of account rows by the ORM goes through here, and
-        takes their row locks until the transaction ends (see `_ledger_uses_caller`)."""
-        self._ledger_mark_written()
-        return super()._write_multi(vals_list)
-
-    def lock_for_update(self, *, allow_referencing=False):
-        """Override of `base`: a caller holding the account row's lock has its credits moved
-        in its own transaction, or the ledger's transaction would wait for it forever."""
-        res = super().lock_for_update(allow_referencing=allow_referencing)
-        self._ledger_mark_written()
-        return res
-
-    def try_lock_for_update(self, *, allow_referencing=False, limit=None):
-        """Override of `base`, as :meth:`lock_for_update` for the rows it locked."""
-        locked = super().try_lock_for_update(allow_referencing=allow_referencing, limit=limit)
-        locked._ledger_mark_written()
-        return locked
-
-    def write(self, vals):
-        if LEDGER_FIELDS & set(vals):
-            raise UserError(self.env._("Credits can only move through the ledger; they cannot be written directly."))
-        routing = self._get_routing_fields() & set(vals)
-        if routing:
-            self._check_credit_manager(
-                self.env._(
-                    "Only IAP credit managers can change the service, companies, credit mode or gateway "
-                    "of an IAP account (%(fields)s).",
-                    fields=self._field_labels(routing),
-                )
-            )
-        administrator = self._get_administrator_fields() & set(vals)
-        if administrator and not self.env.su and not self.env.user.has_group("base.group_system"):
-            raise AccessError(
-                self.env._(
-                    "Only administrators can change where an IAP account sends its work (%(fields)s).",
-                    fields=self._field_labels(administrator),
-                )
-            )
-        local = self.filtered(lambda a: a.credit_mode == "local")
-        if local and not self.env.context.get("disable_iap_update"):
-            # Local accounts keep their warning settings here: never push them to Odoo's server.
-            super(IapAccount, local.with_context(disable_iap_update=True)).write(vals)
-            res = super(IapAccount, self - local).write(vals) if self - local else True
-        else:
-            res = super().write(vals)
-        if vals.get("credit_mode") == "local":
-            self._set_local_state()
-        return res
-
-    def unlink(self):
-        # Without its account, `get` would create a fresh one for the service: deleting an
-        # account changes the account the service pays with.
-        self._check_credit_manager(self.env._("Only IAP credit managers can delete IAP accounts."))
-        return super().unlink()
 
     def _set_local_state(self):
         """Local accounts are registered, and show their local balance in the stock field."""
+        if not self:
+            return
+        self.flush_recordset(["service_id"])
+        balance = SQL(
+            LOCAL_BALANCE_SQL.format(amount="iap_account.credit_balance", unit="%s"), self._local_balance_unit_sql()
+        )
+        texts = dict(
+            self.env.execute_query(SQL("SELECT id, %s FROM iap_account WHERE id IN %s", balance, tuple(self.ids)))
+        )
         for account in self:
-            account.with_context(disable_iap_update=True).write(
-                {"state": "registered", "balance": account._format_local_balance()}
-            )
+            account.with_context(disable_iap_update=True).write({"state": "registered", "balance": texts[account.id]})
 
-    def _format_local_balance(self):
-        self.ensure_one()
-        amount = f"{self.credit_balance:.4f}".rstrip("0").rstrip(".")
-        return f"{amount} {self.service_id.unit_name or ''}".strip()
+    @api.model
+    def _local_balance_unit_sql(self):
+        """The unit of the service of the account row ``iap_account``, in the current language,
+        for :data:`LOCAL_BALANCE_SQL`.
+
+        :return: SQL
+        """
+        unit_name = self.env["iap.service"]._field_to_sql("iap_service", "unit_name")
+        return SQL("SELECT %s FROM iap_service WHERE iap_service.id = iap_account.service_id", unit_name)
 
     def _format_credits(self, credits):
         """``credits`` as Odoo shows quantities to the current user: the 'IAP Credits'

@@ -180,17 +180,37 @@ class IapAccount(models.Model):
 
         :return: the ledger row
         """
+        return self._credits_adjust(credits, 1, description, kind, idempotency_key, origin, is_test)
+
+    def _credits_debit(self, credits, description, kind="adjustment", idempotency_key=None, origin=None, is_test=False):
+        """Take ``credits`` away with a ledger row (negative adjustments, refunds).
+
+        Never takes the available credits below zero. ``is_test`` marks the refund of a
+        test-mode purchase. Idempotent per ``idempotency_key``, as :meth:`_credits_grant`.
+
+        :return: the ledger row
+        :raise InsufficientCreditError: when fewer credits are available
+        """
+        return self._credits_adjust(credits, -1, description, kind, idempotency_key, origin, is_test)
+
+    def _credits_adjust(self, credits, sign, description, kind, idempotency_key=None, origin=None, is_test=False):
+        """Post one settled movement of ``credits`` (positive), added when ``sign`` is 1,
+        taken away when it is -1, once per ``idempotency_key``: the body of
+        :meth:`_credits_grant` and :meth:`_credits_debit`.
+
+        :return: the ledger row (the existing one when the key was already recorded)
+        :raise InsufficientCreditError: when the statement refused it (see :meth:`_credits_refusal`)
+        """
         self._credits_check_movable(credits)
-        Transaction = self.env["iap.credit.transaction"]
         existing = self._credits_find_movement(idempotency_key)
         if existing:
             return existing
-        posted = Transaction._post(
+        posted = self.env["iap.credit.transaction"]._post(
             self,
             [
                 {
                     "kind": kind,
-                    "credits": credits,
+                    "credits": sign * credits,
                     "description": description,
                     "idempotency_key": idempotency_key,
                     "is_test": is_test,
@@ -212,36 +232,6 @@ class IapAccount(models.Model):
             .sudo()
             .search([("account_id", "=", self.id), ("idempotency_key", "=", idempotency_key)], limit=1)
         )
-
-    def _credits_debit(self, credits, description, kind="adjustment", idempotency_key=None, origin=None, is_test=False):
-        """Take ``credits`` away with a ledger row (negative adjustments, refunds).
-
-        Never takes the available credits below zero. ``is_test`` marks the refund of a
-        test-mode purchase.
-
-        :raise InsufficientCreditError: when fewer credits are available
-        """
-        self._credits_check_movable(credits)
-        Transaction = self.env["iap.credit.transaction"]
-        existing = self._credits_find_movement(idempotency_key)
-        if existing:
-            return existing
-        posted = Transaction._post(
-            self,
-            [
-                {
-                    "kind": kind,
-                    "credits": -credits,
-                    "description": description,
-                    "idempotency_key": idempotency_key,
-                    "is_test": is_test,
-                }
-            ],
-            origin=origin,
-        )
-        if not posted:
-            raise self._credits_refusal(credits)
-        return posted
 
     def _credits_insufficient_error(self, credits):
         """The stock error, with a message naming the service and how to buy credits."""

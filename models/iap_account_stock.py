@@ -31,6 +31,18 @@ class IapAccount(models.Model):
         )
         return account.with_env(self.env)
 
+    @api.model
+    def _account_for(self, service_name, company=None):
+        """The account that pays for ``service_name`` work of ``company`` (the current
+        company by default): the stock `get` of that company, as the system, so that
+        every caller (the dispatch, a compute, a form's price) finds the same account
+        whatever its user's current companies.
+
+        :return: the `iap.account` (sudo), in local or Odoo IAP mode
+        """
+        company = company or self.env.company
+        return self.with_company(company).with_context(allowed_company_ids=company.ids).sudo().get(service_name)
+
     def web_read(self, specification):
         """Override of `iap` to show the balance of local accounts in the reader's language.
 

@@ -50,7 +50,7 @@ class IapAutocompleteApi(models.AbstractModel):
     @api.model
     def _request_partner_autocomplete(self, action, params, timeout=DEFAULT_TIMEOUT):
         """Override of `partner_autocomplete` to answer local accounts with this database's engines."""
-        account = self.env["iap.credit.dispatch"]._get_account(AUTOCOMPLETE_SERVICE)
+        account = self.env["iap.account"]._account_for(AUTOCOMPLETE_SERVICE)
         if account.credit_mode != "local":
             return super()._request_partner_autocomplete(action, params, timeout=timeout)
         # Odoo's server refuses users without an account token; here, credits are spent on

@@ -62,18 +62,9 @@ class IapCreditDispatch(models.AbstractModel):
 
     @api.model
     def _get_account(self, service_name, company=None):
-        """The account that pays for ``service_name`` work of ``company``.
-
-        :return: the `iap.account` (sudo), in local or Odoo IAP mode
-        """
-        company = company or self.env.company
-        return (
-            self.env["iap.account"]
-            .with_company(company)
-            .with_context(allowed_company_ids=company.ids)
-            .sudo()
-            .get(service_name)
-        )
+        """Deprecated alias of `iap.account._account_for`, kept until its last callers
+        (the SMS files) call that directly."""
+        return self.env["iap.account"]._account_for(service_name, company)
 
     @api.model
     def _dispatch(
@@ -90,7 +81,7 @@ class IapCreditDispatch(models.AbstractModel):
     ):
         """Charge a batch of work on a local account, item by item.
 
-        :param account: a local `iap.account` (see `_get_account`)
+        :param account: a local `iap.account` (see `iap.account._account_for`)
         :param list items: the work items, in any form the gateway understands
         :param price: ``price(item) -> credits``
         :param perform: ``perform(items) -> outcomes``, one outcome per item, in order; an

@@ -12,6 +12,8 @@ from contextlib import contextmanager
 from odoo import sql_db
 from odoo.tools import SQL, Query
 
+from .iap_account import LOCAL_BALANCE_SQL
+
 # Columns written by `_post`, in the order of the VALUES rows, with their SQL types.
 _ROW_COLUMNS = [
     ("kind", "varchar"),
@@ -40,8 +42,7 @@ _POST_QUERY = """
                credit_available = iap_account.credit_available + %(dc)s - %(dr)s,
                transaction_count = iap_account.transaction_count + %(count)s,
                balance = CASE WHEN iap_account.credit_mode = 'local'
-                              THEN trim_scale(iap_account.credit_balance + %(dc)s)::text
-                                   || COALESCE(' ' || NULLIF(({unit}), ''), '')
+                              THEN {balance}
                               ELSE iap_account.balance END
          WHERE iap_account.id = %(account)s
            AND (iap_account.credit_available + %(dc)s - %(dr)s >= 0 OR %(dc)s - %(dr)s >= 0){guard}
@@ -78,8 +79,6 @@ _POST_COMPANY = """COALESCE(
           WHERE rel.{account_column} = acc.id
           ORDER BY rel.{company_column} = %(company)s DESC, {company_order} LIMIT 1),
         %(company)s)"""
-# The unit of the account's service in the caller's language, for the stored text `balance`.
-_POST_UNIT = "SELECT {unit_name} FROM iap_service WHERE iap_service.id = iap_account.service_id"
 
 
 _READ_COMMITTED = "SET TRANSACTION ISOLATION LEVEL READ COMMITTED"
@@ -223,10 +222,13 @@ class _LedgerStatement:
         company_order = Company._order_to_sql(
             Company._order, Query(env, Company._table, SQL.identifier(Company._table))
         )
-        unit_name = env["iap.service"]._field_to_sql("iap_service", "unit_name")
         guard = _POST_HOLD_GUARD if hold else _POST_MOVABLE_GUARD.format(access=access)
         self.code = _POST_QUERY.format(
-            unit=_POST_UNIT.format(unit_name=_mogrify(env.cr, unit_name)),
+            # The stock text of the balance after the movement (see `LOCAL_BALANCE_SQL`).
+            balance=LOCAL_BALANCE_SQL.format(
+                amount="iap_account.credit_balance + %(dc)s",
+                unit=_mogrify(env.cr, env["iap.account"]._local_balance_unit_sql()),
+            ),
             guard=guard,
             account_returning=", ".join(f'iap_account."{field.name}"' for field in self.account_fields),
             company=_POST_COMPANY.format(

@@ -158,7 +158,7 @@ class IapDigitizationReading(models.AbstractModel):
 
     def _digitization_account(self):
         self.ensure_one()
-        return self.env["iap.credit.dispatch"]._get_account(DIGITIZATION_SERVICE, self.company_id)
+        return self.env["iap.account"]._account_for(DIGITIZATION_SERVICE, self.company_id)
 
     def _digitization_document_payload(self, limits):
         attachment = self.digitization_attachment_id.sudo()

@@ -2,18 +2,14 @@
 """The states of a document's digitization and the transitions between them.
 
 Every change of ``digitization_state`` goes through a ``_digitization_set_<state>`` method
-that checks the record's current state, the pattern of `payment.transaction._set_done`:
-a late outcome (a failure reported after the document was read, a second worker's result)
-never moves a record back.
+that checks the record's current state (`iap.state.machine.mixin`): a late outcome (a
+failure reported after the document was read, a second worker's result) never moves a
+record back.
 """
-
-import logging
 
 from markupsafe import Markup
 
 from odoo import fields, models
-
-_logger = logging.getLogger(__name__)
 
 # The states each state may be reached from (``False``: never requested).
 DIGITIZATION_TRANSITIONS = {
@@ -32,7 +28,8 @@ DIGITIZATION_TRANSITIONS = {
 class IapDigitizationState(models.AbstractModel):
     """The outcome of a digitization, recorded on the record and in its chatter."""
 
-    _inherit = "iap.digitization.mixin"
+    _name = "iap.digitization.mixin"
+    _inherit = ["iap.digitization.mixin", "iap.state.machine.mixin"]
 
     def _digitization_update_state(self, target_state, values=None):
         """Move the records whose state allows it to ``target_state``, with ``values``.
@@ -41,20 +38,7 @@ class IapDigitizationState(models.AbstractModel):
         :param dict values: the other queue fields written with the state
         :return: the records that moved; the others are left as they are
         """
-        allowed_states = DIGITIZATION_TRANSITIONS[target_state]
-        moving = self.filtered(lambda record: record.digitization_state in allowed_states)
-        for record in self - moving:
-            _logger.debug(
-                "Refused to move the digitization of %s from %s to %s; allowed source states are %s",
-                record,
-                record.digitization_state or "none",
-                target_state,
-                allowed_states,
-            )
-        if moving:
-            # sudo: the queue fields are written by this addon only (see `write`).
-            moving.sudo().write({"digitization_state": target_state, **(values or {})})
-        return moving
+        return self._state_set("digitization_state", target_state, DIGITIZATION_TRANSITIONS[target_state], values)
 
     def _digitization_set_to_do(self, attachment, user, source):
         """Queue the records' ``attachment`` for ``user`` (who asked, and whose access

@@ -2,12 +2,9 @@
 """What the providers report after accepting a letter: webhooks and polling, cancellations
 given back, and the letters the queue job retries."""
 
-import logging
 from datetime import timedelta
 
 from odoo import api, fields, models
-
-_logger = logging.getLogger(__name__)
 
 # Provider statuses that mean the letter will not be posted: its credits are given back.
 CANCELLED_STATUSES = {"cancelled", "failed"}
@@ -42,7 +39,8 @@ POLL_DAYS = 60
 class IapSnailmailPostStatus(models.Model):
     """The life of an accepted letter at its provider."""
 
-    _inherit = "iap.snailmail.post"
+    _name = "iap.snailmail.post"
+    _inherit = ["iap.snailmail.post", "iap.state.machine.mixin"]
 
     # ------------------------------------------------------------
     # STATE MACHINE — what a provider's report may change
@@ -67,17 +65,7 @@ class IapSnailmailPostStatus(models.Model):
             current_rank = PROVIDER_STATUS_ORDER.get(current)
             return rank is None or current_rank is None or rank >= current_rank
 
-        moving = self.filtered(moves)
-        for post in self - moving:
-            _logger.debug(
-                "Refused to move letter %s (outbox %s, %s, provider status %s) to provider status %s",
-                post.provider_ref,
-                post.id,
-                post.state,
-                post.provider_status,
-                status,
-            )
-        return moving
+        return self._state_moves("provider_status", status, moves)
 
     def _snailmail_set_provider_status(self, status):
         """Keep the provider's new status of accepted letters, when it moves them forward.

@@ -1,7 +1,5 @@
 # Part of iap_credits. See LICENSE file for full copyright and licensing details.
 
-import logging
-
 from markupsafe import Markup
 
 from odoo import api, models
@@ -9,8 +7,6 @@ from odoo.exceptions import AccessError
 
 from .iap_account import in_test_transaction
 from .iap_account_snailmail import SNAILMAIL_SERVICE
-
-_logger = logging.getLogger(__name__)
 
 
 class SnailmailLetter(models.Model):
@@ -20,7 +16,8 @@ class SnailmailLetter(models.Model):
     states and error codes, the chatter's failure notifications, *Send Now*, the letters
     in error, the queue job — is the stock one."""
 
-    _inherit = "snailmail.letter"
+    _name = "snailmail.letter"
+    _inherit = ["snailmail.letter", "iap.state.machine.mixin"]
 
     @api.model_create_multi
     def create(self, vals_list):
@@ -48,9 +45,9 @@ class SnailmailLetter(models.Model):
         :return: ``({local account: letters}, letters of Odoo IAP accounts)``
         """
         local, stock = {}, self.browse()
-        dispatch = self.env["iap.credit.dispatch"]
+        Account = self.env["iap.account"]
         for company, letters in self.grouped("company_id").items():
-            account = dispatch._get_account(SNAILMAIL_SERVICE, company)
+            account = Account._account_for(SNAILMAIL_SERVICE, company)
             if account.credit_mode == "local":
                 local[account] = local.get(account, self.browse()) | letters
             else:
@@ -113,21 +110,12 @@ class SnailmailLetter(models.Model):
     def _iap_credits_state_moves(self, allowed_states, target_state):
         """The letters whose stock state may move to ``target_state``; the others are left as
         they are (a letter sent is never put back in error by a late failure, a cancelled one
-        never posted), like `payment.transaction._update_state`. Only this addon's outcomes go
-        through it: stock's own writes of the state (Send Now, Cancel, Odoo IAP) are stock's.
+        never posted), see `iap.state.machine.mixin`. Only this addon's outcomes go through
+        it: stock's own writes of the state (Send Now, Cancel, Odoo IAP) are stock's.
 
         :return: the letters to move
         """
-        moving = self.filtered(lambda letter: letter.state in allowed_states)
-        for letter in self - moving:
-            _logger.debug(
-                "Refused to move letter %s from %s to %s; allowed source states are %s",
-                letter.id,
-                letter.state,
-                target_state,
-                allowed_states,
-            )
-        return moving
+        return self._state_moves("state", target_state, allowed_states)
 
     def _iap_credits_set_sent(self, provider_ref):
         """The letter was accepted by the provider: the stock *sent* state and notification.

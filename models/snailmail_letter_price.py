@@ -78,7 +78,7 @@ class SnailmailLetterPrice(models.Model):
     def _iap_credits_local_account(self, company):
         """The local snail mail account that pays for ``company``'s letters, or an empty
         recordset when its letters go to Odoo's IAP. The account the letters are charged on
-        (`iap.credit.dispatch._get_account`, the stock `iap.account.get`), found without
+        (`iap.account._account_for`, the stock `iap.account.get`), found without
         creating any: prices are shown in forms.
 
         :return: `iap.account` (sudo)

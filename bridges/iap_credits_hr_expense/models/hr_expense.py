@@ -38,7 +38,7 @@ class HrExpense(models.Model):
         expense_ids = super().create_expense_from_attachments(attachment_ids=attachment_ids, view_type=view_type)
         expenses = self.browse(expense_ids)
         for company, company_expenses in expenses.grouped("company_id").items():
-            account = self.env["iap.credit.dispatch"]._get_account("invoice_ocr", company)
+            account = self.env["iap.account"]._account_for("invoice_ocr", company)
             if account and account.digitization_auto_receipts:
                 company_expenses.filtered(lambda e: e._digitization_document())._digitization_enqueue(source="upload")
         return expense_ids
