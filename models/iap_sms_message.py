@@ -42,6 +42,7 @@ class IapSmsMessage(models.Model):
     """
 
     _name = "iap.sms.message"
+    _inherit = ["iap.state.machine.mixin"]
     _description = "SMS Outbox"
     _order = "id desc"
     _rec_name = "number"
@@ -140,26 +141,14 @@ class IapSmsMessage(models.Model):
     # ------------------------------------------------------------
 
     def _update_state(self, target_state, values=None):
-        """Move the SMS whose state allows it to ``target_state``, with ``values``.
+        """Move the SMS whose state allows it to ``target_state``, with ``values`` (sudo:
+        the outbox is read-only to users; only this addon writes its states).
 
         :param str target_state: a key of :data:`SMS_STATE_TRANSITIONS`
         :param dict values: the other fields written with the state
         :return: the SMS that moved; the others are left as they are
         """
-        allowed_states = SMS_STATE_TRANSITIONS[target_state]
-        moving = self.filtered(lambda message: message.state in allowed_states)
-        for message in self - moving:
-            _logger.debug(
-                "Refused to move SMS %s from %s to %s; allowed source states are %s",
-                message,
-                message.state,
-                target_state,
-                allowed_states,
-            )
-        if moving:
-            # sudo: the outbox is read-only to users; only this addon writes its states.
-            moving.sudo().write({"state": target_state, **(values or {})})
-        return moving
+        return self._state_set("state", target_state, SMS_STATE_TRANSITIONS[target_state], values)
 
     def _set_sent(self):
         """The provider still has the SMS on its way (queued, accepted by the carrier).
