@@ -131,18 +131,8 @@ class PaymentPortal(payment_portal.PaymentPortal):
                 raise AccessError(request.env._("This link to a credit purchase is invalid."))
         except (AccessError, MissingError) as error:
             return self._iap_credits_refusal(error)
-        if tx_sudo.state == "done" and not tx_sudo.is_post_processed:
-            request.env.ref("payment.cron_post_process_payment_tx").sudo()._trigger()
-        account.invalidate_recordset()
-        return request.render(
-            "iap_credits.buy_credits_confirmation",
-            {
-                "tx": tx_sudo,
-                "account": account,
-                "ledger_row": tx_sudo._iap_credits_ledger_row(),
-                "res_company": tx_sudo.company_id,
-                "back_url": self._iap_credits_back_url(account),
-            },
+        return self._iap_credits_confirmation(
+            "iap_credits.buy_credits_confirmation", tx_sudo, account, self._iap_credits_back_url(account)
         )
 
     # ------------------------------------------------------------
@@ -277,6 +267,24 @@ class PaymentPortal(payment_portal.PaymentPortal):
     def _iap_credits_access_token(partner, pack):
         """The stock payment access token, over the values the transaction route checks."""
         return payment_utils.generate_access_token(partner.id, pack.price, pack.currency_id.id)
+
+    @staticmethod
+    def _iap_credits_confirmation(template, tx_sudo, account, back_url):
+        """The landing page of a purchase: it moves nothing; a paid transaction not yet
+        post-processed has the stock post-processing job triggered, which grants it."""
+        if tx_sudo.state == "done" and not tx_sudo.is_post_processed:
+            request.env.ref("payment.cron_post_process_payment_tx").sudo()._trigger()
+        account.invalidate_recordset()
+        return request.render(
+            template,
+            {
+                "tx": tx_sudo,
+                "account": account,
+                "ledger_row": tx_sudo._iap_credits_ledger_row(),
+                "res_company": tx_sudo.company_id,
+                "back_url": back_url,
+            },
+        )
 
     @staticmethod
     def _iap_credits_back_url(account):

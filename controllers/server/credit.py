@@ -139,18 +139,8 @@ class PaymentPortal(credit_purchase.PaymentPortal):
             return self._iap_credits_client_refusal(
                 MissingError(request.env._("This link to a credit purchase is invalid."))
             )
-        if tx_sudo.state == "done" and not tx_sudo.is_post_processed:
-            request.env.ref("payment.cron_post_process_payment_tx").sudo()._trigger()
-        account.invalidate_recordset()
-        return request.render(
-            "iap_credits.client_credits_confirmation",
-            {
-                "tx": tx_sudo,
-                "account": account,
-                "ledger_row": tx_sudo._iap_credits_ledger_row(),
-                "res_company": tx_sudo.company_id,
-                "back_url": self._iap_credits_client_packs_url(account),
-            },
+        return self._iap_credits_confirmation(
+            "iap_credits.client_credits_confirmation", tx_sudo, account, self._iap_credits_client_packs_url(account)
         )
 
     # ------------------------------------------------------------
