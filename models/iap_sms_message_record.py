@@ -51,8 +51,7 @@ class IapSmsMessage(models.Model):
             if outcome_ref is None:
                 outcome_ref = outcome_index[key] = len(outcomes) + 1
                 outcomes.append(key)
-            sms = item["sms"]
-            sms_ids.append(sms.id if sms else None)
+            sms_ids.append(item.get("sms_id"))
             uuids.append(item["uuid"])
             numbers.append(item["number"] or item["raw_number"] or None)
             body_refs.append(body_ref)
