@@ -5,6 +5,7 @@ from odoo import api, models
 from odoo.tools import SQL, float_round
 
 from ..tools.sms_segments import sms_encoding
+from ..tools.sql_arrays import number_array, text_array
 from .iap_sms_message import STATE_TO_FAILURE_TYPE, SUCCESS_STATES
 
 
@@ -115,13 +116,14 @@ class IapSmsMessage(models.Model):
                 states=[state for state, _type, _reason in outcomes],
                 failure_types=[failure_type for _state, failure_type, _reason in outcomes],
                 failure_reasons=[reason for _state, _type, reason in outcomes],
-                sms_ids=sms_ids,
-                uuids=uuids,
-                numbers=numbers,
-                body_refs=body_refs,
-                outcome_refs=outcome_refs,
-                credits=credits,
-                provider_refs=provider_refs,
+                # One value per SMS: array literals (see tools/sql_arrays.py).
+                sms_ids=number_array(sms_ids),
+                uuids=text_array(uuids),
+                numbers=text_array(numbers),
+                body_refs=number_array(body_refs),
+                outcome_refs=number_array(outcome_refs),
+                credits=number_array(credits),
+                provider_refs=text_array(provider_refs),
             )
         )
         return self.browse(row[0] for row in rows)
