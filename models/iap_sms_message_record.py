@@ -33,6 +33,8 @@ class IapSmsMessage(models.Model):
             refused)
         """
         self.env["sms.sms"].flush_model(["partner_id", "mail_message_id"])
+        # The stock SMS are joined within the batch's id range too: read through the primary
+        # key's index, where the join alone scanned and hashed the whole `sms_sms` table.
         bodies, body_index = [], {}
         outcomes, outcome_index = [], {}
         sms_ids, uuids, numbers, body_refs, outcome_refs, credits, provider_refs = [], [], [], [], [], [], []
@@ -72,7 +74,7 @@ class IapSmsMessage(models.Model):
                                   %(provider_refs)s::varchar[])
                            WITH ORDINALITY AS item(sms_id, uuid, number, body_ref, outcome_ref, credits,
                                                    provider_ref, position)
-                      LEFT JOIN sms_sms sms ON sms.id = item.sms_id
+                      LEFT JOIN sms_sms sms ON sms.id = item.sms_id AND sms.id BETWEEN %(sms_id_min)s AND %(sms_id_max)s
                 ),
                 batch AS (
                     INSERT INTO iap_sms_batch (
