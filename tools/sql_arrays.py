@@ -23,8 +23,7 @@ def text_array(values):
     return (
         "{"
         + ",".join(
-            "NULL" if value is None else '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
-            for value in values
+            "NULL" if value is None else '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"' for value in values
         )
         + "}"
     )
