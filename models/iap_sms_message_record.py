@@ -5,6 +5,7 @@ from odoo import api, models
 from odoo.tools import SQL, float_round
 
 from ..tools.sms_segments import sms_encoding
+from ..tools.sql_arrays import number_array, text_array
 from .iap_sms_message import STATE_TO_FAILURE_TYPE, SUCCESS_STATES
 
 
@@ -32,6 +33,8 @@ class IapSmsMessage(models.Model):
             refused)
         """
         self.env["sms.sms"].flush_model(["partner_id", "mail_message_id"])
+        # The stock SMS are joined within the batch's id range too: read through the primary
+        # key's index, where the join alone scanned and hashed the whole `sms_sms` table.
         bodies, body_index = [], {}
         outcomes, outcome_index = [], {}
         sms_ids, uuids, numbers, body_refs, outcome_refs, credits, provider_refs = [], [], [], [], [], [], []
@@ -51,8 +54,7 @@ class IapSmsMessage(models.Model):
             if outcome_ref is None:
                 outcome_ref = outcome_index[key] = len(outcomes) + 1
                 outcomes.append(key)
-            sms = item["sms"]
-            sms_ids.append(sms.id if sms else None)
+            sms_ids.append(item.get("sms_id"))
             uuids.append(item["uuid"])
             numbers.append(item["number"] or item["raw_number"] or None)
             body_refs.append(body_ref)
@@ -72,7 +74,7 @@ class IapSmsMessage(models.Model):
                                   %(provider_refs)s::varchar[])
                            WITH ORDINALITY AS item(sms_id, uuid, number, body_ref, outcome_ref, credits,
                                                    provider_ref, position)
-                      LEFT JOIN sms_sms sms ON sms.id = item.sms_id
+                      LEFT JOIN sms_sms sms ON sms.id = item.sms_id AND sms.id BETWEEN %(sms_id_min)s AND %(sms_id_max)s
                 ),
                 batch AS (
                     INSERT INTO iap_sms_batch (
@@ -116,13 +118,14 @@ class IapSmsMessage(models.Model):
                 states=[state for state, _type, _reason in outcomes],
                 failure_types=[failure_type for _state, failure_type, _reason in outcomes],
                 failure_reasons=[reason for _state, _type, reason in outcomes],
-                sms_ids=sms_ids,
-                uuids=uuids,
-                numbers=numbers,
-                body_refs=body_refs,
-                outcome_refs=outcome_refs,
-                credits=credits,
-                provider_refs=provider_refs,
+                # One value per SMS: array literals (see tools/sql_arrays.py).
+                sms_ids=number_array(sms_ids),
+                uuids=text_array(uuids),
+                numbers=text_array(numbers),
+                body_refs=number_array(body_refs),
+                outcome_refs=number_array(outcome_refs),
+                credits=number_array(credits),
+                provider_refs=text_array(provider_refs),
             )
         )
         return self.browse(row[0] for row in rows)

@@ -90,7 +90,7 @@ class IapSmsMessage(models.Model):
     def _check_and_price(self, account, company, items, sms_records=None):
         """Check the number of each item (E.164), count its segments and price it.
 
-        Sets on each item ``sms`` (its stock SMS), ``number``, ``segments`` and either
+        Sets on each item ``sms_id`` (the id of its stock SMS), ``number``, ``segments`` and either
         ``credits`` or, for a missing or invalid number or a repeated destination of the
         same text, a refusal ``outcome``.
 
@@ -102,7 +102,9 @@ class IapSmsMessage(models.Model):
         """
         if sms_records is None:
             sms_records = self.env["sms.sms"].sudo().search([("uuid", "in", [item["uuid"] for item in items])])
-        sms_by_uuid = {sms.uuid: sms for sms in sms_records.sudo()}
+        sms_records = sms_records.sudo()
+        # Ids, not records: a record per SMS costs more than the rest of its checking.
+        sms_id_by_uuid = dict(zip(sms_records.mapped("uuid"), sms_records._ids, strict=True))
         rates = account.service_id._sms_country_rates()
         unit_price = account.service_id.credit_unit_price
         # The longest prefix decides the rate: the digits after it never do.
@@ -113,11 +115,11 @@ class IapSmsMessage(models.Model):
         seen = set()
         to_send = []
         for item in items:
-            sms = item["sms"] = sms_by_uuid.get(item["uuid"])
+            sms_id = item["sms_id"] = sms_id_by_uuid.get(item["uuid"])
             raw_number = item["raw_number"]
             # Numbers already in E.164 (as stock writes them) need no country.
             number = item["number"] = valid_e164(raw_number) or format_e164(
-                raw_number, self._national_country(sms, company).code
+                raw_number, self._national_country(sms_records.browse(sms_id or ()), company).code
             )
             body = item["body"]
             segments = segments_by_body.get(body)

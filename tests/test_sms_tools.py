@@ -1,17 +1,20 @@
 # Part of iap_credits. See LICENSE file for full copyright and licensing details.
-"""Segment, price and number arithmetic: plain Python, no database."""
+"""Segment, price and number arithmetic: plain Python, no database; the array literals of the
+outbox statement, read back by PostgreSQL."""
 
 import random
 
 import phonenumbers
 
 from odoo.exceptions import UserError
-from odoo.tests.common import BaseCase
+from odoo.tests.common import BaseCase, TransactionCase
+from odoo.tools import SQL
 
 from odoo.addons.phone_validation.tools.phone_validation import phone_parse
 
 from ..tools.sms_numbers import E164_SHAPE, format_e164, valid_e164
 from ..tools.sms_segments import sms_encoding, sms_length, sms_price, sms_rate, sms_segments
+from ..tools.sql_arrays import number_array, text_array
 
 
 class TestSmsSegments(BaseCase):
@@ -150,3 +153,22 @@ class TestSmsNumbers(BaseCase):
             valid += bool(expected)
             self.assertEqual(valid_e164(number), expected, number)
         self.assertGreater(valid, 3000, "valid numbers of every kind were checked")
+
+
+class TestSqlArrays(TransactionCase):
+    def test_literals_read_back_by_postgresql(self):
+        texts = ['a"b', None, "NULL", "x,y", "{}", "back\\slash", " padded ", "", "é 💬", "'quoted'", '\\"']
+        numbers = [1, None, 2.5, 1e-05, 0.0, 123456789.1234]
+        [(read_texts, read_numbers, read_ints, empty)] = self.env.execute_query(
+            SQL(
+                "SELECT %s::varchar[], %s::numeric[], %s::int[], %s::int[]",
+                text_array(texts),
+                number_array(numbers),
+                number_array([3, None, -4]),
+                number_array([]),
+            )
+        )
+        self.assertEqual(read_texts, texts)
+        self.assertEqual([None if value is None else float(value) for value in read_numbers], numbers)
+        self.assertEqual(read_ints, [3, None, -4])
+        self.assertEqual(empty, [])

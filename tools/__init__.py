@@ -7,3 +7,4 @@ from . import invoice_extract
 from . import invoice_labels
 from . import document_values
 from . import vat_numbers
+from . import sql_arrays
