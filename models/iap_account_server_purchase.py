@@ -7,21 +7,15 @@ client account. The pages that follow carry HMAC tokens of this database instead
 (`_iap_credits_client_token`), each bound to what it allows.
 """
 
-import hashlib
 import hmac
 import re
 
 from odoo import api, fields, models
+from odoo.exceptions import UserError
 from odoo.tools.misc import hmac as odoo_hmac
 
 _CLIENT_TOKEN_SCOPE = "iap_credits.client_credit"
 _SHA1_HEX = re.compile(r"[0-9a-f]{40}")
-
-
-def client_link_hash(token):
-    """The hash the stock client puts in its Buy Credit link (`iap.account._hash_iap_token`)."""
-    token = (token or "").split("+")[0]
-    return hashlib.sha1(token.encode()).hexdigest() if token else False
 
 
 class IapAccount(models.Model):
@@ -40,7 +34,16 @@ class IapAccount(models.Model):
     @api.depends("account_token", "client_partner_id")
     def _compute_client_token_hash(self):
         for account in self:
-            account.client_token_hash = account.client_partner_id and client_link_hash(account.account_token)
+            account.client_token_hash = account.client_partner_id and self._client_link_hash(account.account_token)
+
+    @api.model
+    def _client_link_hash(self, token):
+        """The hash the stock client puts in its Buy Credit link: stock's own
+        `_hash_iap_token`, so that both sides hash alike; False without a token."""
+        try:
+            return self._hash_iap_token(token)
+        except UserError:  # stock refuses an empty token
+            return False
 
     @api.model
     def _server_find_client_account_by_hash(self, hashed_token, service_name):
@@ -65,7 +68,9 @@ class IapAccount(models.Model):
         if len(candidates) != 1:
             return self.browse()
         # The index found the row; the hash of the token itself decides, in constant time.
-        if not hmac.compare_digest((client_link_hash(candidates.account_token) or "").encode(), hashed_token.encode()):
+        if not hmac.compare_digest(
+            (self._client_link_hash(candidates.account_token) or "").encode(), hashed_token.encode()
+        ):
             return self.browse()
         return candidates
 
